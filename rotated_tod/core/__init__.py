@@ -1,0 +1,1 @@
+from . import anchor, bbox, evaluation, post_processing, visualization  # noqa: F401

@@ -1,0 +1,183 @@
+"""Ali-TSM: KLDet's two-stage assignment with KLD similarity and scores."""
+from typing import Dict, Optional, Sequence
+
+import torch
+from mmdet.core.bbox.assigners.assign_result import AssignResult
+from mmdet.core.bbox.assigners.base_assigner import BaseAssigner
+from mmrotate.core.bbox.builder import ROTATED_BBOX_ASSIGNERS
+from mmrotate.core.bbox.iou_calculators import RBboxOverlaps2D
+from mmrotate.core.bbox.iou_calculators.builder import build_iou_calculator
+
+from ..gaussian import gaussian_similarity
+
+
+@ROTATED_BBOX_ASSIGNERS.register_module()
+class AliTSMAssigner(BaseAssigner):
+    """Two-stage label assignment of KLDet (Ali-TSM), for rotated GTs.
+
+    With ``s[i, g] = sigmoid(cls_logit[i, label_g])`` (detached):
+
+    1. ``m1 = s^alpha * KLDsim^beta``, ``KLDsim = 1 / (1 + KL(prior || GT))``.
+       Each GT takes its ``topk[0]`` priors by ``m1`` as positives; a prior
+       whose best ``m1`` over the GTs is below ``neg_thr`` is negative, the
+       others are ignored.
+    2. The priors shrunk by ``ratio`` (new boxes: the input priors are shared
+       by every image of a batch and are never modified),
+       ``m2 = (1 - alpha_m) * s + alpha_m * overlap(shrunk prior, GT)``; each
+       GT adds its ``topk[1]`` priors by ``m2`` among those not positive after
+       stage 1.
+
+    A prior chosen by several GTs in one stage goes to the GT with the larger
+    metric of that stage. With isotropic priors only the Mahalanobis term
+    ``delta^T S_gt^-1 delta`` of the KLD depends on the GT angle, so priors
+    along a GT's long axis rank first.
+
+    Args:
+        topk: ``(k1, k2)``, positives per GT in each stage.
+        ratio: side scale of the stage-2 priors.
+        alpha, beta: exponents of the score and the KLD similarity in ``m1``.
+        alpha_m: weight of the overlap in ``m2``.
+        neg_thr: priors whose best ``m1`` is below it are negatives.
+        overlap_calculator: the stage-2 overlap, a ``ROTATED_IOU_CALCULATORS``
+            config called as ``(shrunk_priors (N, 5), gts (M, 5)) -> (N, M)``:
+            rotated IoU (``RBboxOverlaps2D``) or a Gaussian similarity
+            (``RBboxGaussianOverlaps2D``); default rotated IoU.
+    """
+
+    def __init__(self,
+                 topk: Sequence[int] = (3, 1),
+                 ratio: float = 0.9,
+                 alpha: float = 1.0,
+                 beta: float = 7.0,
+                 alpha_m: float = 0.75,
+                 neg_thr: float = 0.8,
+                 overlap_calculator: Optional[Dict] = None) -> None:
+        if len(topk) != 2 or min(topk) < 0:
+            raise ValueError(f'topk must be two non-negative ints, got {topk}')
+        if not ratio > 0:
+            raise ValueError(f'ratio must be positive, got {ratio}')
+        if not 0 <= alpha_m <= 1:
+            raise ValueError(f'alpha_m must be in [0, 1], got {alpha_m}')
+        self.topk = tuple(int(k) for k in topk)
+        self.ratio = ratio
+        self.alpha = alpha
+        self.beta = beta
+        self.alpha_m = alpha_m
+        self.neg_thr = neg_thr
+        self.overlap_calculator = build_iou_calculator(
+            overlap_calculator or dict(type='RBboxOverlaps2D'))
+
+    def assign(self,
+               priors: torch.Tensor,
+               cls_scores: torch.Tensor,
+               gt_bboxes: torch.Tensor,
+               gt_labels: torch.Tensor,
+               gt_bboxes_ignore: Optional[torch.Tensor] = None
+               ) -> AssignResult:
+        """Assign GTs to priors.
+
+        Args:
+            priors: (N, 5) prior boxes ``(x, y, w, h, theta)``; not modified.
+            cls_scores: (N, C) classification logits of the priors.
+            gt_bboxes: (M, 5) GT boxes.
+            gt_labels: (M,) GT classes in ``[0, C)``.
+            gt_bboxes_ignore: not supported (must be None or empty).
+
+        Returns:
+            ``AssignResult`` with ``gt_inds`` (N,): 0 negative, -1 ignored,
+            ``g + 1`` positive for GT ``g``; ``max_overlaps`` (N,): the stage
+            metric of the assigned GT for positives, else the best ``m1``;
+            ``labels`` (N,): the GT class for positives, else -1.
+        """
+        if gt_bboxes_ignore is not None and gt_bboxes_ignore.numel() > 0:
+            raise ValueError('AliTSMAssigner does not support ignored GTs')
+        if priors.dim() != 2 or priors.size(-1) != 5:
+            raise ValueError(f'priors must be (N, 5), got {tuple(priors.shape)}')
+        if gt_bboxes.dim() != 2 or gt_bboxes.size(-1) != 5:
+            raise ValueError(
+                f'gt_bboxes must be (M, 5), got {tuple(gt_bboxes.shape)}')
+        num_priors, num_gts = priors.size(0), gt_bboxes.size(0)
+        if cls_scores.size(0) != num_priors:
+            raise ValueError(f'{cls_scores.size(0)} score rows for '
+                             f'{num_priors} priors')
+        if gt_labels.numel() != num_gts:
+            raise ValueError(f'{gt_labels.numel()} labels for {num_gts} GTs')
+        gt_inds = priors.new_zeros((num_priors, ), dtype=torch.long)
+        labels = priors.new_full((num_priors, ), -1, dtype=torch.long)
+        if num_gts == 0 or num_priors == 0:
+            return AssignResult(num_gts, gt_inds,
+                                priors.new_zeros((num_priors, )), labels)
+        if gt_labels.min() < 0 or gt_labels.max() >= cls_scores.size(1):
+            raise ValueError(f'GT labels must be in [0, {cls_scores.size(1)})')
+
+        scores = cls_scores.detach().sigmoid()[:, gt_labels].to(priors.dtype)
+        kld_similarity = gaussian_similarity(priors.detach(),
+                                             gt_bboxes.detach(), 'kld')
+        metric1 = scores.pow(self.alpha) * kld_similarity.pow(self.beta)
+        best_metric1, _ = metric1.max(dim=1)
+        max_overlaps = best_metric1.clone()
+        gt_inds[best_metric1 >= self.neg_thr] = -1
+        positive1 = self._select_topk(metric1, self.topk[0],
+                                      metric1.new_ones(num_priors, 1).bool())
+        self._take(positive1, metric1, gt_inds, max_overlaps)
+
+        shrunk = torch.cat([
+            priors[:, :2], priors[:, 2:4] * self.ratio, priors[:, 4:]
+        ], dim=1).detach()
+        overlaps = self._overlaps(shrunk, gt_bboxes.detach())
+        metric2 = (1 - self.alpha_m) * scores + self.alpha_m * overlaps
+        free = ~positive1.any(dim=1, keepdim=True)
+        positive2 = self._select_topk(metric2, self.topk[1], free)
+        self._take(positive2, metric2, gt_inds, max_overlaps)
+
+        positive = gt_inds > 0
+        labels[positive] = gt_labels[gt_inds[positive] - 1]
+        return AssignResult(num_gts, gt_inds, max_overlaps, labels)
+
+    def _overlaps(self, priors: torch.Tensor,
+                  gt_bboxes: torch.Tensor) -> torch.Tensor:
+        """(N, M) stage-2 overlaps of priors (N, 5) with GTs (M, 5).
+
+        Rotated IoU is zero for boxes whose circumscribed circles are apart,
+        so it is only computed (aligned) for the other pairs: the CPU kernel
+        is slow and most of the N x M pairs of an image are far apart. The
+        kernel takes float32 only.
+        """
+        if not isinstance(self.overlap_calculator, RBboxOverlaps2D):
+            return self.overlap_calculator(priors, gt_bboxes).to(priors.dtype)
+        radius1 = priors[:, 2:4].norm(dim=1) / 2
+        radius2 = gt_bboxes[:, 2:4].norm(dim=1) / 2
+        near = torch.cdist(priors[:, :2], gt_bboxes[:, :2]) <= (
+            radius1[:, None] + radius2[None, :])
+        rows, cols = near.nonzero(as_tuple=True)
+        overlaps = priors.new_zeros(near.shape)
+        if rows.numel():
+            overlaps[rows, cols] = self.overlap_calculator(
+                priors[rows].float(), gt_bboxes[cols].float(),
+                is_aligned=True).to(priors.dtype)
+        return overlaps
+
+    @staticmethod
+    def _select_topk(metric: torch.Tensor, k: int,
+                     allowed: torch.Tensor) -> torch.Tensor:
+        """(N, M) mask of each GT's top-``k`` allowed priors by ``metric``."""
+        selected = torch.zeros_like(metric, dtype=torch.bool)
+        k = min(k, int(allowed.sum()))
+        if k == 0:
+            return selected
+        masked = metric.masked_fill(~allowed, float('-inf'))
+        top = masked.topk(k, dim=0).indices
+        selected.scatter_(0, top, True)
+        return selected & allowed
+
+    @staticmethod
+    def _take(selected: torch.Tensor, metric: torch.Tensor,
+              gt_inds: torch.Tensor, max_overlaps: torch.Tensor) -> None:
+        """Make the selected priors positives of their best selected GT."""
+        chosen = selected.any(dim=1)
+        if not chosen.any():
+            return
+        best_metric, best_gt = metric.masked_fill(
+            ~selected, float('-inf')).max(dim=1)
+        gt_inds[chosen] = best_gt[chosen] + 1
+        max_overlaps[chosen] = best_metric[chosen]

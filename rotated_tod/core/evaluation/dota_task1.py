@@ -1,0 +1,469 @@
+"""DOTA Task1 (oriented) evaluation, identical to the official devkit.
+
+The rules of ``dota_evaluation_task1.voc_eval`` (DOTA devkit), per class:
+
+- detections are polygons, sorted by descending score (ties keep their
+  input order: a stable sort; the devkit's ``np.argsort`` leaves tied
+  scores in an order numpy does not specify, so no tie order is "the
+  server's");
+- ground truth is the labelled quadrilateral itself (not a fitted
+  rectangle), difficult objects included for matching;
+- each detection looks at the ground truth of its image with the highest
+  polygon IoU (:mod:`rotated_tod.core.bbox.polygon`; first in label-file
+  order on ties). It is a true positive when ``IoU > iou_thr`` (strictly)
+  and that object is not difficult and not yet matched; a duplicate is a
+  false positive; a detection whose best object is difficult is neither;
+  anything else is a false positive;
+- ``recall = TP / npos`` (npos: non-difficult objects), ``precision =
+  TP / max(TP + FP, eps)``; AP is VOC07 11-point (default; the points are
+  ``np.arange(0., 1.1, 0.1)`` as in the devkit, so e.g. a recall of exactly
+  3/10 does not reach the point 0.30000000000000004) or VOC12 area;
+- mAP is the mean over *all* classes of the class list.
+
+Classes without non-difficult ground truth: the devkit divides by npos = 0;
+its 11-point AP is then 0 (and its area AP NaN). Here such a class always
+has AP 0, its recall is NaN, and it still counts in the mAP, as on the DOTA
+server (which has ground truth for every class, so this only matters for
+subsets). The report says how many classes lacked ground truth.
+
+Beyond the devkit: several IoU thresholds at once (``mAP_50`` ... and their
+mean, e.g. ``mAP_50_95``) and recall by object size at the first threshold,
+over non-difficult objects of all classes, size = ``sqrt(polygon area)``:
+tiny < 16 px <= small < 32 <= medium < 96 <= large.
+
+Matching is vectorised: a detection's best object does not depend on which
+objects are already taken, so it is found once for all thresholds (bounding
+box prefilter, then exact polygon IoU on overlapping pairs only), and the
+"first detection of each object" rule is a ``np.unique`` over the sorted
+detections.
+"""
+import math
+import os.path as osp
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+
+from ...datasets.dota_io import (
+    DOTAAnnotation,
+    list_label_files,
+    parse_dota_labels,
+    polygon_area,
+)
+from ..bbox.polygon import bounds_overlap, polygon_bounds, polygon_iou_aligned
+from .submission import detections_to_polygons, read_task1_file, task1_files
+
+# (name, min side, max side) on sqrt(polygon area), in pixels.
+SIZE_RANGES = (('tiny', 0.0, 16.0), ('small', 16.0, 32.0),
+               ('medium', 32.0, 96.0), ('large', 96.0, math.inf))
+COCO_IOU_THRS = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
+# Detection-object pairs tested at once; bounds temporary memory.
+PAIR_CHUNK = 2_000_000
+
+
+def voc_ap(recall: np.ndarray, precision: np.ndarray,
+           use_07_metric: bool = True) -> float:
+    """Average precision of a PR curve, as the devkit's ``voc_ap``.
+
+    VOC07: ``sum over t in np.arange(0., 1.1, 0.1) of max(precision[recall >= t]) / 11``
+    (0 for a point no recall reaches). VOC12: area under the precision
+    envelope ``p(r) = max(precision[recall >= r])`` with sentinels
+    ``(0, 0)`` and ``(1, 0)``.
+
+    Args:
+        recall, precision: (D,) cumulative values over sorted detections.
+    """
+    recall = np.asarray(recall, np.float64)
+    precision = np.asarray(precision, np.float64)
+    if use_07_metric:
+        ap = 0.0
+        for t in np.arange(0., 1.1, 0.1):
+            reached = recall >= t
+            ap += (precision[reached].max() if reached.any() else 0.0) / 11.
+        return float(ap)
+    mrec = np.concatenate(([0.], recall, [1.]))
+    mpre = np.concatenate(([0.], precision, [0.]))
+    mpre = np.maximum.accumulate(mpre[::-1])[::-1]
+    steps = np.nonzero(mrec[1:] != mrec[:-1])[0]
+    return float(np.sum((mrec[steps + 1] - mrec[steps]) * mpre[steps + 1]))
+
+
+@dataclass
+class ClassMatches:
+    """One class's detections, sorted by score, with their best object.
+
+    Attributes:
+        best_iou: (D,) highest IoU with an object of the same image,
+            ``-inf`` when no object's bounds overlap.
+        best_gt: (D,) index of that object in this class's objects, -1 if none.
+        gt_difficult: (G,) bool.
+        gt_size: (G,) ``sqrt(polygon area)``.
+    """
+    best_iou: np.ndarray
+    best_gt: np.ndarray
+    gt_difficult: np.ndarray
+    gt_size: np.ndarray
+
+    @property
+    def num_gts(self) -> int:
+        return int((~self.gt_difficult).sum())
+
+    @property
+    def num_dets(self) -> int:
+        return len(self.best_iou)
+
+    def true_positives(self, iou_thr: float) -> tuple:
+        """(tp, fp) bool (D,) under the devkit's rules at ``iou_thr``."""
+        hit = self.best_iou > iou_thr
+        ignored = np.zeros(self.num_dets, bool)
+        ignored[hit] = self.gt_difficult[self.best_gt[hit]]
+        counted = np.nonzero(hit & ~ignored)[0]
+        _, first = np.unique(self.best_gt[counted], return_index=True)
+        tp = np.zeros(self.num_dets, bool)
+        tp[counted[first]] = True
+        return tp, ~tp & ~ignored
+
+    def average_precision(self, iou_thr: float,
+                          use_07_metric: bool) -> tuple:
+        """(ap, recall, matched objects (G,) bool) at ``iou_thr``."""
+        tp, fp = self.true_positives(iou_thr)
+        matched = np.zeros(len(self.gt_difficult), bool)
+        matched[self.best_gt[tp]] = True
+        npos = self.num_gts
+        if npos == 0:
+            return 0.0, math.nan, matched
+        tp_sum = np.cumsum(tp, dtype=np.float64)
+        fp_sum = np.cumsum(fp, dtype=np.float64)
+        recall = tp_sum / float(npos)
+        precision = tp_sum / np.maximum(tp_sum + fp_sum,
+                                        np.finfo(np.float64).eps)
+        final = float(recall[-1]) if len(recall) else 0.0
+        return voc_ap(recall, precision, use_07_metric), final, matched
+
+
+def match_class(det_polys: np.ndarray, det_scores: np.ndarray,
+                det_images: np.ndarray, gt_polys: np.ndarray,
+                gt_images: np.ndarray, gt_difficult: np.ndarray,
+                num_images: int) -> ClassMatches:
+    """Sort one class's detections and find each one's best object.
+
+    Args:
+        det_polys: (D, 8) detection polygons.
+        det_scores: (D,) scores.
+        det_images: (D,) image index of each detection.
+        gt_polys: (G, 8) objects, grouped by image in increasing image
+            index, label-file order within an image.
+        gt_images: (G,) non-decreasing image index of each object.
+        gt_difficult: (G,) bool.
+        num_images: number of images.
+    """
+    order = np.argsort(-np.asarray(det_scores, np.float64), kind='stable')
+    det_polys = np.asarray(det_polys, np.float64).reshape(-1, 8)[order]
+    det_images = np.asarray(det_images, np.int64)[order]
+    gt_polys = np.asarray(gt_polys, np.float64).reshape(-1, 8)
+    gt_images = np.asarray(gt_images, np.int64)
+    if np.any(np.diff(gt_images) < 0):
+        raise ValueError('objects must be grouped by increasing image index')
+    gt_count = np.bincount(gt_images, minlength=num_images)
+    gt_start = np.concatenate(([0], np.cumsum(gt_count)[:-1]))
+
+    num = len(det_polys)
+    best_iou = np.full(num, -np.inf)
+    best_gt = np.full(num, -1, np.int64)
+    pairs = gt_count[det_images]
+    pair_end = np.cumsum(pairs)
+    det_bounds, gt_bounds = polygon_bounds(det_polys), polygon_bounds(gt_polys)
+    start = 0
+    while start < num:
+        base = pair_end[start - 1] if start else 0
+        stop = max(int(np.searchsorted(pair_end, base + PAIR_CHUNK, 'right')),
+                   start + 1)
+        counts = pairs[start:stop]
+        det_idx = np.repeat(np.arange(start, stop), counts)
+        # position of each pair within its detection's run of objects
+        rank = np.arange(len(det_idx)) - np.repeat(
+            pair_end[start:stop] - counts - base, counts)
+        gt_idx = gt_start[det_images[det_idx]] + rank
+        near = bounds_overlap(det_bounds[det_idx], gt_bounds[gt_idx])
+        det_idx, gt_idx = det_idx[near], gt_idx[near]
+        iou = polygon_iou_aligned(det_polys[det_idx], gt_polys[gt_idx])
+        np.maximum.at(best_iou, det_idx, iou)
+        # pairs run by detection, then object order: the first pair that
+        # reaches the maximum is the devkit's argmax.
+        at_max = iou == best_iou[det_idx]
+        dets, first = np.unique(det_idx[at_max], return_index=True)
+        best_gt[dets] = gt_idx[at_max][first]
+        start = stop
+    return ClassMatches(best_iou, best_gt,
+                        np.asarray(gt_difficult, bool).reshape(-1),
+                        np.sqrt(polygon_area(gt_polys)))
+
+
+def _thr_key(iou_thr: float) -> str:
+    return f'{int(round(iou_thr * 100)):02d}'
+
+
+def _as_thresholds(iou_thr: Union[float, Sequence[float]]) -> List[float]:
+    thrs = [float(iou_thr)] if np.isscalar(iou_thr) else [
+        float(t) for t in iou_thr]
+    if not thrs or not all(0.0 <= t < 1.0 for t in thrs):
+        raise ValueError(f'IoU thresholds must be in [0, 1), got {iou_thr!r}')
+    return thrs
+
+
+def summarize(matches: Sequence[ClassMatches],
+              class_names: Sequence[str],
+              iou_thr: Union[float, Sequence[float]] = 0.5,
+              use_07_metric: bool = True) -> dict:
+    """The report of :func:`eval_polygon_map` from per-class matches."""
+    thrs = _as_thresholds(iou_thr)
+    aps = np.zeros((len(thrs), len(matches)))
+    per_class = []
+    size_hits = {name: [0, 0] for name, _, _ in SIZE_RANGES}
+    for c, (name, match) in enumerate(zip(class_names, matches)):
+        recall = math.nan
+        for t, thr in enumerate(thrs):
+            ap, rec, matched = match.average_precision(thr, use_07_metric)
+            aps[t, c] = ap
+            if t == 0:
+                recall = rec
+                counted = ~match.gt_difficult
+                for size_name, low, high in SIZE_RANGES:
+                    inside = counted & (match.gt_size >= low) & (
+                        match.gt_size < high)
+                    size_hits[size_name][0] += int(matched[inside].sum())
+                    size_hits[size_name][1] += int(inside.sum())
+        per_class.append(
+            dict(**{'class': name}, ap=float(aps[0, c]),
+                 num_gts=match.num_gts, num_dets=match.num_dets,
+                 recall=float(recall),
+                 ap_per_iou=[float(a) for a in aps[:, c]]))
+    maps = aps.mean(1) if len(matches) else np.zeros(len(thrs))
+    report = dict(
+        mAP=float(maps[0]),
+        per_class=per_class,
+        iou_thrs=thrs,
+        use_07_metric=bool(use_07_metric),
+        num_classes_without_gts=sum(m.num_gts == 0 for m in matches))
+    if len(thrs) > 1:
+        for thr, value in zip(thrs, maps):
+            report[f'mAP_{_thr_key(thr)}'] = float(value)
+        report[f'mAP_{_thr_key(min(thrs))}_{_thr_key(max(thrs))}'] = float(
+            maps.mean())
+    for size_name, (hits, total) in size_hits.items():
+        report[f'recall_{size_name}'] = hits / total if total else math.nan
+        report[f'num_gts_{size_name}'] = total
+    return report
+
+
+def format_report(report: dict) -> str:
+    """A plain-text table of a :func:`summarize` report."""
+    metric = 'VOC07 11-point' if report['use_07_metric'] else 'VOC12 area'
+    thrs = report['iou_thrs']
+    head = ('class', 'gts', 'dets', 'recall', f'AP@{thrs[0]:g}')
+    rows = [head] + [(r['class'], str(r['num_gts']), str(r['num_dets']),
+                      f"{r['recall']:.4f}", f"{r['ap']:.4f}")
+                     for r in report['per_class']]
+    rows.append(('mAP', '', '', '', f"{report['mAP']:.4f}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    rule = '+' + '+'.join('-' * (w + 2) for w in widths) + '+'
+
+    def line(row):
+        return '| ' + ' | '.join(
+            cell.ljust(w) if i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths))) + ' |'
+
+    out = [f'DOTA Task1 evaluation ({metric}, TP when IoU > threshold)', rule,
+           line(rows[0]), rule] + [line(r) for r in rows[1:-1]] + [
+               rule, line(rows[-1]), rule]
+    for key, value in report.items():
+        if key.startswith('mAP_'):
+            out.append(f'{key}: {value:.4f}')
+    sizes = ', '.join(
+        f"{name} {report[f'recall_{name}']:.4f} "
+        f"({report[f'num_gts_{name}']})" for name, _, _ in SIZE_RANGES)
+    out.append(f'recall by size at IoU > {thrs[0]:g} (objects): {sizes}')
+    if report['num_classes_without_gts']:
+        out.append(f"{report['num_classes_without_gts']} class(es) without "
+                   'non-difficult objects count as AP 0 in the mAP '
+                   '(DOTA devkit)')
+    return '\n'.join(out)
+
+
+def _log(report: dict, logger) -> None:
+    from mmcv.utils import print_log
+    print_log('\n' + format_report(report), logger=logger)
+
+
+def _gather_ground_truth(annotations: Sequence[DOTAAnnotation],
+                         num_classes: int) -> list:
+    """Per class: (polygons, image indices, difficult), grouped by image."""
+    per_class = [([], [], []) for _ in range(num_classes)]
+    for i, ann in enumerate(annotations):
+        labels = np.asarray(ann.labels, np.int64).reshape(-1)
+        if len(labels) and (labels.min() < 0 or labels.max() >= num_classes):
+            raise ValueError(f'annotation of image {i}: label outside '
+                             f'[0, {num_classes})')
+        polygons = np.asarray(ann.polygons, np.float64).reshape(-1, 8)
+        difficult = np.asarray(ann.difficult, bool).reshape(-1)
+        for c in np.unique(labels):
+            mask = labels == c
+            per_class[c][0].append(polygons[mask])
+            per_class[c][1].append(np.full(int(mask.sum()), i, np.int64))
+            per_class[c][2].append(difficult[mask])
+    out = []
+    for polys, images, difficult in per_class:
+        out.append((np.concatenate(polys) if polys else np.zeros((0, 8)),
+                    np.concatenate(images) if images else np.zeros(0, np.int64),
+                    np.concatenate(difficult) if difficult else np.zeros(0, bool)))
+    return out
+
+
+def match_results(det_results: Sequence[Sequence[np.ndarray]],
+                  annotations: Sequence[DOTAAnnotation],
+                  num_classes: int) -> List[ClassMatches]:
+    """Per-class :class:`ClassMatches` of in-memory results (see
+    :func:`eval_polygon_map` for the arguments)."""
+    if len(det_results) != len(annotations):
+        raise ValueError(f'{len(det_results)} detection results for '
+                         f'{len(annotations)} annotated images')
+    for i, dets in enumerate(det_results):
+        if len(dets) != num_classes:
+            raise ValueError(f'image {i}: {len(dets)} detection arrays for '
+                             f'{num_classes} classes')
+    gts = _gather_ground_truth(annotations, num_classes)
+    matches = []
+    for c in range(num_classes):
+        dets = [detections_to_polygons(img[c], f'image {i}, class {c}')
+                for i, img in enumerate(det_results)]
+        images = np.repeat(np.arange(len(dets)), [len(d) for d in dets])
+        dets = np.concatenate(dets) if dets else np.zeros((0, 9))
+        gt_polys, gt_images, gt_difficult = gts[c]
+        matches.append(
+            match_class(dets[:, :8], dets[:, 8], images, gt_polys, gt_images,
+                        gt_difficult, len(annotations)))
+    return matches
+
+
+def eval_polygon_map(det_results: Sequence[Sequence[np.ndarray]],
+                     annotations: Sequence[DOTAAnnotation],
+                     num_classes: int,
+                     iou_thr: Union[float, Sequence[float]] = 0.5,
+                     use_07_metric: bool = True,
+                     class_names: Optional[Sequence[str]] = None,
+                     logger=None) -> dict:
+    """DOTA Task1 mAP of in-memory results (rules: module docstring).
+
+    Args:
+        det_results: per image, per class, (K, 6) ``cx cy w h theta score``
+            or (K, 9) ``x1 y1 ... x4 y4 score`` arrays.
+        annotations: per image, the ground truth (:class:`DOTAAnnotation`).
+        num_classes: number of classes; the mAP averages over all of them.
+        iou_thr: a threshold, or several (then ``mAP_50``, ``mAP_55``, ...
+            and their mean ``mAP_<min>_<max>`` are added; ``mAP`` and
+            ``per_class`` are at the first threshold).
+        use_07_metric: VOC07 11-point AP (devkit default) or VOC12 area AP.
+        class_names: names for the report (default ``'0'``, ``'1'``, ...).
+        logger: when given, the table is printed through mmcv's ``print_log``.
+
+    Returns:
+        dict with ``mAP``, ``per_class`` (list of dict ``class, ap, num_gts,
+        num_dets, recall, ap_per_iou``), ``iou_thrs``, ``use_07_metric``,
+        ``num_classes_without_gts``, ``recall_<size>`` and ``num_gts_<size>``
+        for tiny/small/medium/large, and the per-threshold keys.
+    """
+    class_names = _class_names(class_names, num_classes)
+    report = summarize(match_results(det_results, annotations, num_classes),
+                       class_names, iou_thr, use_07_metric)
+    if logger is not None:
+        _log(report, logger)
+    return report
+
+
+def _class_names(class_names: Optional[Sequence[str]],
+                 num_classes: int) -> List[str]:
+    if class_names is None:
+        return [str(c) for c in range(num_classes)]
+    if len(class_names) != num_classes:
+        raise ValueError(f'{len(class_names)} class names for '
+                         f'{num_classes} classes')
+    return list(class_names)
+
+
+def eval_hrsc(det_results: Sequence[Sequence[np.ndarray]],
+              annotations: Sequence[DOTAAnnotation],
+              num_classes: int = 1,
+              class_names: Optional[Sequence[str]] = None,
+              logger=None) -> Dict[str, float]:
+    """HRSC2016 numbers from one matching pass.
+
+    Returns:
+        ``AP50_07`` (VOC07 11-point, the usual HRSC2016 mAP), ``AP50_12``
+        (VOC12 area), ``AP75_12`` and ``AP50_95`` (VOC12 area AP averaged
+        over IoU 0.50:0.05:0.95), each a mean over the classes.
+    """
+    class_names = _class_names(class_names, num_classes)
+    matches = match_results(det_results, annotations, num_classes)
+    voc07 = summarize(matches, class_names, 0.5, True)
+    voc12 = summarize(matches, class_names, COCO_IOU_THRS, False)
+    out = dict(AP50_07=voc07['mAP'], AP50_12=voc12['mAP'],
+               AP75_12=voc12['mAP_75'], AP50_95=voc12['mAP_50_95'])
+    if logger is not None:
+        _log(voc07, logger)
+        from mmcv.utils import print_log
+        print_log(', '.join(f'{k}: {v:.4f}' for k, v in out.items()),
+                  logger=logger)
+    return out
+
+
+def eval_dota_task1(det_dir: str,
+                    ann_dir: str,
+                    classes: Sequence[str],
+                    iou_thr: Union[float, Sequence[float]] = 0.5,
+                    use_07_metric: bool = True,
+                    logger=None) -> dict:
+    """Evaluate Task1 submission files against DOTA label files.
+
+    Args:
+        det_dir: folder (or ``.zip``) holding ``Task1_<class>.txt`` (lines
+            ``image score x1 y1 ... x4 y4``), directly or under ``Task1/``.
+        ann_dir: folder of label files; its ``.txt`` files are the image set.
+        classes: the class list (mAP averages over all of it).
+        iou_thr, use_07_metric, logger: as :func:`eval_polygon_map`.
+
+    Returns:
+        The report of :func:`eval_polygon_map`; detections are taken in file
+        order, as the devkit reads them.
+
+    Raises:
+        FileNotFoundError: a class file is missing.
+        ValueError: a malformed line, or a detection of an image without a
+            label file (``path:line: reason``).
+    """
+    label_files = list_label_files(ann_dir)
+    names = [osp.splitext(osp.basename(f))[0] for f in label_files]
+    image_index = {name: i for i, name in enumerate(names)}
+    annotations = [parse_dota_labels(f, classes) for f in label_files]
+    gts = _gather_ground_truth(annotations, len(classes))
+    matches = []
+    for c, task1 in enumerate(task1_files(det_dir, classes)):
+        records = read_task1_file(task1)
+        unknown = [k for k, name in enumerate(records.images)
+                   if name not in image_index]
+        if unknown:
+            k = unknown[0]
+            raise ValueError(
+                f'{task1.name}:{records.lines[k]}: image '
+                f'{records.images[k]!r} has no label file in {ann_dir} '
+                f'({len(unknown)} such lines)')
+        det_images = np.array([image_index[name] for name in records.images],
+                              np.int64)
+        polys, scores = records.polygons, records.scores
+        gt_polys, gt_images, gt_difficult = gts[c]
+        matches.append(
+            match_class(polys, scores, det_images, gt_polys, gt_images,
+                        gt_difficult, len(names)))
+    report = summarize(matches, list(classes), iou_thr, use_07_metric)
+    if logger is not None:
+        _log(report, logger)
+    return report

@@ -1,0 +1,52 @@
+"""Atomic file writes: a reader never sees a half-written result file."""
+import os
+import tempfile
+from typing import Union
+
+import numpy as np
+
+
+def atomic_write_bytes(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.tmp-',
+                               suffix=os.path.basename(path))
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: str, text: str) -> None:
+    """Write UTF-8 ``text`` to ``path`` atomically."""
+    atomic_write_bytes(path, text.encode('utf-8'))
+
+
+def atomic_write_image(path: str, image: np.ndarray) -> None:
+    """Encode a BGR ``uint8`` image by the file's extension and write it atomically."""
+    import cv2
+    ext = os.path.splitext(path)[1] or '.png'
+    ok, buf = cv2.imencode(ext, image)
+    if not ok:
+        raise ValueError(f'could not encode image for {path}')
+    atomic_write_bytes(path, buf.tobytes())
+
+
+def read_image(path: Union[str, os.PathLike]) -> np.ndarray:
+    """Read an image as BGR ``uint8``; a missing or unreadable file is an error
+    naming the file (cv2 alone returns ``None`` silently)."""
+    import cv2
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'{path}: image file not found')
+    image = cv2.imread(path, cv2.IMREAD_COLOR)
+    if image is None or image.size == 0:
+        raise ValueError(f'{path}: empty or unreadable image')
+    return image

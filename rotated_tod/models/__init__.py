@@ -1,0 +1,1 @@
+from . import dense_heads, detectors, losses, necks, plugins, roi_heads  # noqa: F401

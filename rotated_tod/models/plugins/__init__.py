@@ -1,0 +1,2 @@
+
+from .task_level_attention import TaskLevelAttention  # noqa: F401

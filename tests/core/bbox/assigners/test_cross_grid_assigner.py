@@ -1,0 +1,323 @@
+"""CrossGridAssigner (CLA) on hand-built grids with known answers, against
+mmdet's MaxIoUAssigner for stage 1 and shapely for the inside test."""
+import math
+
+import numpy as np
+import pytest
+import torch
+from mmdet.core.bbox.assigners import MaxIoUAssigner
+from mmrotate.core import build_assigner, build_prior_generator
+from shapely.geometry import Point, Polygon
+
+import rotated_tod  # noqa: F401  (registers the assigner)
+from rotated_tod.core.bbox.assigners import CrossGridAssigner, PriorGrid
+from rotated_tod.core.bbox.transforms import obb2poly
+from rotated_tod.datasets import render_scene
+
+STRIDE = 8
+MAP = 8  # an 8 x 8 map of stride 8: a 64 x 64 image
+
+
+def grid_anchors(sizes, stride=STRIDE, map_size=MAP):
+    """Anchors of one level, location-major then base size: (H*W*A, 5)
+    centred on ``(j * stride, i * stride)``."""
+    rows = []
+    for i in range(map_size):
+        for j in range(map_size):
+            for w, h in sizes:
+                rows.append([j * stride, i * stride, w, h, 0.])
+    return torch.tensor(rows)
+
+
+def one_level_grid(num_base=1, stride=STRIDE, map_size=MAP):
+    return PriorGrid(featmap_sizes=[(map_size, map_size)],
+                     strides=[(stride, stride)], num_base_priors=[num_base],
+                     origins=[(0., 0.)])
+
+
+def cell_index(j, i, a=0, num_base=1, width=MAP, offset=0):
+    return offset + (i * width + j) * num_base + a
+
+
+def positives(result):
+    return set(torch.nonzero(result.gt_inds > 0).reshape(-1).tolist())
+
+
+def stage1_positives(anchors, gts):
+    plain = MaxIoUAssigner(0.5, 0.4, min_pos_iou=0.,
+                           iou_calculator=dict(type='RBboxOverlaps2D'))
+    return positives(plain.assign(anchors, gts))
+
+
+# A 12 px GT whose centre (21, 19) sits at grid (2.625, 2.375): its cell is
+# (j, i) = (3, 2) with frac 0.125 in x (left half) and 0.875 in y (lower half),
+# so CLA adds the left neighbour (2, 2) and the lower one (3, 3) - whose
+# centres (16, 16), (24, 24) are inside the GT - but not the diagonal (2, 3).
+CORNER_GT = torch.tensor([[21., 19., 12., 12., 0.]])
+SQUARE16 = [(16., 16.)]
+
+
+def test_tiny_gt_near_cell_corner_gets_exactly_the_two_neighbours():
+    anchors = grid_anchors(SQUARE16)
+    assert stage1_positives(anchors, CORNER_GT) == {cell_index(3, 2)}
+    result = CrossGridAssigner().assign(
+        anchors, CORNER_GT, gt_labels=torch.tensor([2]),
+        prior_grid=one_level_grid())
+    expected = {cell_index(3, 2), cell_index(2, 2), cell_index(3, 3)}
+    assert positives(result) == expected
+    added = set(torch.nonzero(
+        result.get_extra_property('cross_grid_pos')).reshape(-1).tolist())
+    assert added == {cell_index(2, 2), cell_index(3, 3)}
+    assert result.gt_inds[list(expected)].tolist() == [1, 1, 1]
+    assert result.labels[list(expected)].tolist() == [2, 2, 2]
+    # Their recorded overlap is the one with their GT: IoU of the 16 px
+    # anchor at (16, 16) with the 12 px GT = 9 * 11 / (256 + 144 - 99).
+    assert result.max_overlaps[cell_index(2, 2)].item() == pytest.approx(
+        99 / 301, abs=1e-4)
+
+
+def test_neighbour_threshold_limits_neighbours_to_the_cell_edges():
+    anchors = grid_anchors(SQUARE16)
+    # |offset| from the cell centre is 0.375 cells in x and y: kept when it
+    # exceeds 0.5 - thr.
+    near = CrossGridAssigner(neighbour_thr=0.2).assign(
+        anchors, CORNER_GT, prior_grid=one_level_grid())
+    assert len(positives(near)) == 3
+    far = CrossGridAssigner(neighbour_thr=0.1).assign(
+        anchors, CORNER_GT, prior_grid=one_level_grid())
+    assert positives(far) == {cell_index(3, 2)}
+    with pytest.raises(ValueError, match='neighbour_thr'):
+        CrossGridAssigner(neighbour_thr=0.7)
+
+
+def test_quality_gate_on_added_positives():
+    anchors = grid_anchors(SQUARE16)
+    grid = one_level_grid()
+    # Both neighbours have IoU 99 / 301 = 0.329 with the GT.
+    assert len(positives(CrossGridAssigner(min_pos_quality=0.32).assign(
+        anchors, CORNER_GT, prior_grid=grid))) == 3
+    assert positives(CrossGridAssigner(min_pos_quality=0.34).assign(
+        anchors, CORNER_GT, prior_grid=grid)) == {cell_index(3, 2)}
+
+
+def test_anchor_outside_rotated_box_is_never_added():
+    anchors = grid_anchors(SQUARE16)
+    # Same centre, 5.8 px box: every candidate centre is >= 3 px away in x
+    # or y, so none is inside; only the stage-1 positive remains.
+    gt = torch.tensor([[21., 19., 5.8, 5.8, 0.]])
+    result = CrossGridAssigner().assign(anchors, gt,
+                                        prior_grid=one_level_grid())
+    assert positives(result) == stage1_positives(anchors, gt)
+    assert not result.get_extra_property('cross_grid_pos').any()
+
+
+@pytest.mark.parametrize('axes', ['image', 'object'])
+def test_added_centres_inside_gt_on_random_scenes(axes):
+    """Every added prior's centre is covered by its GT's polygon (shapely)
+    and no stage-1 decision is changed."""
+    rng = np.random.default_rng(0)
+    anchors = grid_anchors([(16., 16.), (22.6, 11.3), (11.3, 22.6)])
+    grid = one_level_grid(num_base=3)
+    assigner = CrossGridAssigner(neighbour_axes=axes)
+    num_added = 0
+    for _ in range(20):
+        n = int(rng.integers(1, 6))
+        gts = torch.tensor(np.stack([
+            rng.uniform(-4, 68, n), rng.uniform(-4, 68, n),
+            rng.uniform(3, 40, n), rng.uniform(2, 12, n),
+            rng.uniform(-math.pi / 2, math.pi / 2, n)], 1), dtype=torch.float32)
+        result = assigner.assign(anchors, gts, prior_grid=grid)
+        plain = MaxIoUAssigner(0.5, 0.4, min_pos_iou=0.,
+                               iou_calculator=dict(type='RBboxOverlaps2D'))
+        stage1 = plain.assign(anchors, gts).gt_inds
+        added = result.get_extra_property('cross_grid_pos')
+        assert torch.equal(result.gt_inds[~added], stage1[~added])
+        assert (stage1[added] <= 0).all()
+        for idx in torch.nonzero(added).reshape(-1).tolist():
+            gt = gts[result.gt_inds[idx] - 1]
+            polygon = Polygon(obb2poly(gt.double().numpy()).reshape(4, 2))
+            centre = Point(anchors[idx, :2].double().numpy())
+            assert polygon.buffer(1e-4).covers(centre)
+            num_added += 1
+    assert num_added > 0
+
+
+def test_thin_rotated_gt_keeps_positives_only_with_object_axes():
+    # A 24 x 4 GT at 45 degrees centred at (26, 26) = grid (3.25, 3.25): the
+    # image-axis neighbours (4, 3), (3, 4) are 5.7 px off its axis (outside
+    # its 2 px half-height); along its own axis the neighbour is the diagonal
+    # cell (4, 4), centre (32, 32), 8.5 px along the axis (half-length 12).
+    anchors = grid_anchors(SQUARE16)
+    gt = torch.tensor([[26., 26., 24., 4., math.pi / 4]])
+    grid = one_level_grid()
+    assert stage1_positives(anchors, gt) == {cell_index(3, 3)}
+    image = CrossGridAssigner(neighbour_axes='image').assign(
+        anchors, gt, prior_grid=grid)
+    assert positives(image) == {cell_index(3, 3)}
+    obj = CrossGridAssigner(neighbour_axes='object').assign(
+        anchors, gt, prior_grid=grid)
+    assert positives(obj) == {cell_index(3, 3), cell_index(4, 4)}
+
+
+def test_object_axes_equal_image_axes_for_axis_aligned_gts():
+    anchors = grid_anchors(SQUARE16)
+    grid = one_level_grid()
+    gts = torch.tensor([[21., 19., 12., 12., 0.], [45., 37., 20., 9., 0.]])
+    image = CrossGridAssigner(neighbour_axes='image').assign(
+        anchors, gts, prior_grid=grid)
+    obj = CrossGridAssigner(neighbour_axes='object').assign(
+        anchors, gts, prior_grid=grid)
+    assert torch.equal(image.gt_inds, obj.gt_inds)
+
+
+def test_several_anchors_per_location():
+    sizes = [(16., 16.), (22.6, 11.3), (11.3, 22.6)]
+    anchors = grid_anchors(sizes)
+    cells = [(3, 2), (2, 2), (3, 3)]
+    assert stage1_positives(anchors, CORNER_GT) <= {
+        cell_index(j, i, a, 3) for j, i in cells for a in range(3)}
+    result = CrossGridAssigner().assign(anchors, CORNER_GT,
+                                        prior_grid=one_level_grid(3))
+    assert positives(result) == {
+        cell_index(j, i, a, 3) for j, i in cells for a in range(3)}
+
+
+def test_only_levels_with_stage1_positives_and_subset_of_grid():
+    # Level 0: stride 8, 16 px anchors; level 1: stride 16, 64 px anchors,
+    # whose IoU with the 12 px GT (< 0.04) never wins stage 1.
+    level0 = grid_anchors(SQUARE16)
+    level1 = grid_anchors([(64., 64.)], stride=16, map_size=4)
+    anchors = torch.cat([level0, level1])
+    grid = PriorGrid(featmap_sizes=[(8, 8), (4, 4)],
+                     strides=[(8, 8), (16, 16)], num_base_priors=[1, 1],
+                     origins=[(0., 0.), (0., 0.)])
+    result = CrossGridAssigner().assign(anchors, CORNER_GT, prior_grid=grid)
+    assert positives(result) == {
+        cell_index(3, 2), cell_index(2, 2), cell_index(3, 3)}
+
+    # Drop cell (2, 2) from the given priors (as a head's inside flags do):
+    # indices are then those of the remaining priors.
+    inside = torch.ones(len(anchors), dtype=torch.bool)
+    inside[cell_index(2, 2)] = False
+    result = CrossGridAssigner().assign(anchors[inside], CORNER_GT,
+                                        prior_grid=grid, inside_flags=inside)
+    kept = torch.nonzero(inside).reshape(-1)
+    assert {int(kept[i]) for i in positives(result)} == {
+        cell_index(3, 2), cell_index(3, 3)}
+
+
+def test_empty_gt_gives_all_negatives():
+    anchors = grid_anchors(SQUARE16)
+    result = CrossGridAssigner().assign(
+        anchors, torch.zeros(0, 5), gt_labels=torch.zeros(0).long(),
+        prior_grid=one_level_grid())
+    assert result.num_gts == 0
+    assert (result.gt_inds == 0).all()
+    assert not result.get_extra_property('cross_grid_pos').any()
+
+
+def test_gts_on_image_borders():
+    anchors = grid_anchors(SQUARE16)
+    # Centre beyond the last anchor column/row (grid 7.75): its cell is
+    # clamped to (7, 7) and the right/lower neighbours do not exist.
+    # Centre at x = -1 (grid -0.125): cell 0, the left neighbour does not
+    # exist; in y (grid 3.75) the lower neighbour (0, 4) is added.
+    gts = torch.tensor([[62., 62., 14., 14., 0.], [-1., 30., 14., 14., 0.]])
+    result = CrossGridAssigner().assign(anchors, gts,
+                                        prior_grid=one_level_grid())
+    pos = positives(result)
+    assert cell_index(7, 7) in pos
+    assert result.gt_inds[cell_index(7, 7)] == 1
+    assert {i for i in pos if result.gt_inds[i] == 2} == {
+        cell_index(0, 3), cell_index(0, 4)}
+    assert {i for i in pos if result.gt_inds[i] == 1} == {cell_index(7, 7)}
+
+
+def test_label_source_source_vs_argmax():
+    # Anchor (2, 2) is a cross-grid candidate of the corner GT (A) only, but
+    # overlaps the wide GT B (centre (7, 14), whose own neighbours are on
+    # its left/upper side) more.
+    anchors = grid_anchors(SQUARE16)
+    gts = torch.cat([CORNER_GT, torch.tensor([[7., 14., 30., 16., 0.]])])
+    target = cell_index(2, 2)
+    overlaps = build_assigner(dict(type='CrossGridAssigner')).iou_calculator(
+        gts, anchors)
+    assert overlaps[1, target] > overlaps[0, target]
+    assert target not in stage1_positives(anchors, gts)
+    grid = one_level_grid()
+    source = CrossGridAssigner(label_source='source').assign(
+        anchors, gts, gt_labels=torch.tensor([0, 1]), prior_grid=grid)
+    argmax = CrossGridAssigner(label_source='argmax').assign(
+        anchors, gts, gt_labels=torch.tensor([0, 1]), prior_grid=grid)
+    assert source.gt_inds[target] == 1 and source.labels[target] == 0
+    assert argmax.gt_inds[target] == 2 and argmax.labels[target] == 1
+    with pytest.raises(ValueError, match='label_source'):
+        CrossGridAssigner(label_source='nearest')
+
+
+def test_missing_or_inconsistent_grid_is_a_clear_error():
+    anchors = grid_anchors(SQUARE16)
+    with pytest.raises(ValueError, match='prior_grid'):
+        CrossGridAssigner().assign(anchors, CORNER_GT)
+    with pytest.raises(ValueError, match='holds 256'):
+        CrossGridAssigner().assign(anchors, CORNER_GT,
+                                   prior_grid=one_level_grid(num_base=4))
+    with pytest.raises(ValueError, match='one entry per level'):
+        PriorGrid([(8, 8)], [(8, 8)], [1, 1], [(0, 0)])
+
+
+def test_prior_grid_matches_anchor_generator_layout():
+    generator = build_prior_generator(dict(
+        type='RotatedAnchorGenerator', octave_base_scale=4,
+        scales_per_octave=1, ratios=[0.5, 1.0, 2.0], strides=[8, 16, 32]))
+    sizes = [(9, 7), (5, 4), (3, 2)]
+    grid = PriorGrid.from_anchor_generator(generator, sizes)
+    anchors = generator.grid_priors(sizes, device='cpu')
+    assert grid.num_level_priors == [len(a) for a in anchors]
+    for level, (h, w) in enumerate(sizes):
+        centres = anchors[level][:, :2].reshape(h, w, 3, 2)
+        stride = grid.strides[level]
+        origin = grid.origins[level]
+        i, j = 2, w - 1
+        assert centres[i, j, 1].tolist() == [
+            origin[0] + j * stride[0], origin[1] + i * stride[1]]
+
+
+def tiny_gt_positive_counts(num_scenes=4):
+    """Positives per tiny GT (sqrt(w h) < 16) of the synthetic scenes with
+    the Refined-Det anchors (P3-P7, one square anchor of 4 strides)."""
+    from tests.model_utils import load_config
+    cfg = load_config('configs/refined_det/refined_det_r50_fpn_1x_dota_le90.py')
+    generator = build_prior_generator(cfg.model.bbox_head.anchor_generator)
+    sizes = [(math.ceil(512 / s), math.ceil(512 / s)) for s in (8, 16, 32,
+                                                               64, 128)]
+    anchors = torch.cat(generator.grid_priors(sizes, device='cpu'))
+    grid = PriorGrid.from_anchor_generator(generator, sizes)
+    cla = build_assigner(cfg.model.train_cfg.assigner)
+    plain = MaxIoUAssigner(0.5, 0.4, min_pos_iou=0.,
+                           iou_calculator=dict(type='RBboxOverlaps2D'))
+    counts_plain, counts_cla = [], []
+    for index in range(num_scenes):
+        _, objects = render_scene(0, index, size=(512, 512))
+        gts = torch.tensor(np.array([box for box, _, _ in objects]),
+                           dtype=torch.float32).reshape(-1, 5)
+        tiny = torch.sqrt(gts[:, 2] * gts[:, 3]) < 16
+        gt_plain = plain.assign(anchors, gts).gt_inds
+        gt_cla = cla.assign(anchors, gts, prior_grid=grid).gt_inds
+        for k in torch.nonzero(tiny).reshape(-1).tolist():
+            counts_plain.append(int((gt_plain == k + 1).sum()))
+            counts_cla.append(int((gt_cla == k + 1).sum()))
+    return np.array(counts_plain), np.array(counts_cla)
+
+
+def test_every_tiny_synthetic_gt_gets_a_positive():
+    counts_plain, counts_cla = tiny_gt_positive_counts()
+    print(f'\n[CLA] {len(counts_cla)} tiny GTs (<16 px) in 4 synthetic '
+          f'512x512 scenes: positives/GT max-IoU mean '
+          f'{counts_plain.mean():.2f} (zero for {(counts_plain == 0).sum()}), '
+          f'CLA mean {counts_cla.mean():.2f} (zero for '
+          f'{(counts_cla == 0).sum()}, min {counts_cla.min()})')
+    assert len(counts_cla) >= 20
+    assert (counts_cla >= 1).all()
+    assert (counts_cla >= counts_plain).all()
+    assert counts_cla.sum() > counts_plain.sum()
