@@ -22,7 +22,12 @@ site-packages is edited. The fixes:
 6. mmcv's ``MMDistributedDataParallel._run_ddp_forward`` (every forward
    through DDP, e.g. distributed testing) reads ``_use_replicated_tensor_module``,
    an attribute torch 2 no longer has.
-7. numpy 2 removed ``np.int`` and ``np.int0``: mmdet's
+7. mmcv's ``IterBasedRunner.save_checkpoint`` writes ``iter_{n}.pth`` after
+   ``n`` iterations but records ``meta['iter'] = n - 1``, so a resumed run
+   repeats iteration ``n`` (one extra optimizer step on another batch).
+8. mmdet's ``sync_random_seed`` (its distributed samplers) broadcasts the
+   seed as a CUDA tensor, which a gloo (CPU) process group cannot send.
+9. numpy 2 removed ``np.int`` and ``np.int0``: mmdet's
    ``CustomDataset.get_cat_ids`` (class-balanced sampling) and mmrotate's
    ``draw_rbboxes`` (result drawing, ``show_result``) use them.
 """
@@ -102,6 +107,56 @@ def mmddp_run_ddp_forward(self, *inputs, **kwargs):
     return self.module(*inputs, **kwargs)
 
 
+def iter_runner_save_checkpoint(self,
+                                out_dir: str,
+                                filename_tmpl: str = 'iter_{}.pth',
+                                meta: dict = None,
+                                save_optimizer: bool = True,
+                                create_symlink: bool = True) -> None:
+    """``IterBasedRunner.save_checkpoint`` recording the number of finished
+    iterations (the one in the file name), so ``resume`` continues after it.
+    Checkpoints are saved from ``after_train_iter`` hooks, before the runner
+    counts the iteration."""
+    import os.path as osp
+    import platform
+    import shutil
+
+    import mmcv
+    from mmcv.runner.checkpoint import save_checkpoint
+    meta = {} if meta is None else dict(meta)
+    if self.meta is not None:
+        meta.update(self.meta)
+    meta.update(epoch=self.epoch + 1, iter=self.iter + 1)
+    filename = filename_tmpl.format(self.iter + 1)
+    filepath = osp.join(out_dir, filename)
+    save_checkpoint(self.model, filepath,
+                    optimizer=self.optimizer if save_optimizer else None,
+                    meta=meta)
+    if create_symlink:
+        latest = osp.join(out_dir, 'latest.pth')
+        if platform.system() != 'Windows':
+            mmcv.symlink(filename, latest)
+        else:
+            shutil.copy(filepath, latest)
+
+
+def sync_random_seed(seed: int = None, device=None) -> int:
+    """mmdet's ``sync_random_seed`` with the tensor on the device the
+    process group's backend communicates from (CPU for gloo), whatever
+    ``device`` the caller defaulted to."""
+    import torch.distributed as dist
+    from mmcv.runner import get_dist_info
+    if seed is None:
+        seed = np.random.randint(2**31)
+    _, world_size = get_dist_info()
+    if world_size == 1:
+        return seed
+    device = 'cuda' if dist.get_backend() == 'nccl' else 'cpu'
+    value = torch.tensor(seed, dtype=torch.int32, device=device)
+    dist.broadcast(value, src=0)
+    return int(value.item())
+
+
 def custom_dataset_get_cat_ids(self, idx: int) -> List[int]:
     """``CustomDataset.get_cat_ids`` without numpy 2's removed ``np.int``."""
     return self.get_ann_info(idx)['labels'].astype(np.int64).tolist()
@@ -130,7 +185,11 @@ def apply() -> None:
     if _APPLIED:
         return
     import mmdet.apis
+    import mmdet.datasets.samplers.class_aware_sampler as class_aware_sampler
+    import mmdet.datasets.samplers.distributed_sampler as distributed_sampler
+    import mmdet.datasets.samplers.infinite_sampler as infinite_sampler
     from mmcv.parallel import MMDistributedDataParallel
+    from mmcv.runner import IterBasedRunner
     import mmdet.datasets.custom as mmdet_custom
     import mmrotate.apis
     import mmrotate.apis.train
@@ -154,6 +213,14 @@ def apply() -> None:
         ('multi_gpu_test', mmdet.apis, 'multi_gpu_test', multi_device_test),
         ('ddp_forward', MMDistributedDataParallel, '_run_ddp_forward',
          mmddp_run_ddp_forward),
+        ('iter_checkpoint', IterBasedRunner, 'save_checkpoint',
+         iter_runner_save_checkpoint),
+        ('sync_random_seed', distributed_sampler, 'sync_random_seed',
+         sync_random_seed),
+        ('sync_random_seed_class_aware', class_aware_sampler,
+         'sync_random_seed', sync_random_seed),
+        ('sync_random_seed_infinite', infinite_sampler, 'sync_random_seed',
+         sync_random_seed),
         ('get_cat_ids', mmdet_custom.CustomDataset, 'get_cat_ids',
          custom_dataset_get_cat_ids),
         ('draw_rbboxes', mmrotate_image, 'draw_rbboxes', draw_rbboxes),

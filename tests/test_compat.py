@@ -170,3 +170,41 @@ def test_draw_rbboxes_on_numpy_2():
         with pytest.raises(AttributeError):
             compat.ORIGINALS['draw_rbboxes'](ax, boxes)
         plt.close(fig)
+
+
+def test_iter_checkpoint_records_finished_iterations(tmp_path):
+    """Resume continues after the saved iteration instead of repeating it
+    (tests/apis/test_train.py checks the resumed log end to end)."""
+    import logging
+
+    from mmcv.runner import IterBasedRunner
+
+    class Model(torch.nn.Linear):
+
+        def train_step(self, data, optimizer):
+            return {}
+
+    model = Model(2, 1)
+    runner = IterBasedRunner(
+        model, optimizer=torch.optim.SGD(model.parameters(), 0.1),
+        work_dir=str(tmp_path), logger=logging.getLogger('test'))
+    runner._iter = 4  # inside after_train_iter of the 5th iteration
+    runner.save_checkpoint(str(tmp_path))
+    saved = torch.load(tmp_path / 'iter_5.pth', weights_only=False)
+    assert saved['meta']['iter'] == 5
+    compat.ORIGINALS['iter_checkpoint'](runner, str(tmp_path / 'up'))
+    upstream = torch.load(tmp_path / 'up' / 'iter_5.pth', weights_only=False)
+    assert upstream['meta']['iter'] == 4
+
+
+def test_sync_random_seed_installed_in_mmdet_samplers():
+    """The two-rank broadcast itself runs in tests/apis/test_distributed.py,
+    which fails without this fix ("Found no NVIDIA driver")."""
+    from mmdet.datasets.samplers import (class_aware_sampler,
+                                         distributed_sampler,
+                                         infinite_sampler)
+    for module in (distributed_sampler, class_aware_sampler,
+                   infinite_sampler):
+        assert module.sync_random_seed is compat.sync_random_seed
+    assert compat.sync_random_seed(7, device='cuda') == 7
+    assert 'cuda' in compat.ORIGINALS['sync_random_seed'].__defaults__

@@ -8,5 +8,4 @@ resume_from = None
 workflow = [('train', 1)]
 opencv_num_threads = 0
 mp_start_method = 'fork'
-evaluation = dict(interval=1, metric='mAP')
 checkpoint_config = dict(interval=1)

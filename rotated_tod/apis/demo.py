@@ -108,7 +108,9 @@ def run_demo(out_dir: str = 'demo_out',
     submission = osp.join(out_dir, 'submission')
     files, _ = dataset.format_results(results, submission_dir=submission)
     outputs['submission'] = submission
-    outputs['submission_zip'] = [f for f in files if f.endswith('.zip')]
+    outputs['submission_zip'] = [
+        path for name, path in files.items() if name.endswith('.zip')
+    ]
 
     _say('5/6 drawing detections on a validation scene')
     merged = dataset.merge_results(results)

@@ -12,6 +12,7 @@ per detection, ``x1 y1 x2 y2 x3 y3 x4 y4 class score``: the DOTA label line
 with the score in place of the difficult flag (the corners of the rotated box,
 :func:`obb2poly` order), by decreasing score.
 """
+import copy
 import os
 from typing import List, Optional, Sequence, Union
 
@@ -29,7 +30,9 @@ from tqdm import tqdm
 from ..core.bbox.transforms import obb2poly, poly2obb_np
 from ..core.fileio import atomic_write_text, read_image
 from ..core.post_processing.merge import merge_image_results
+from ..datasets.dota_io import resolve_classes
 from ..datasets.dota_split import (
+    PadValue,
     crop_patch,
     resize_by_rate,
     scaled_size,
@@ -45,12 +48,16 @@ def init_detector(config, checkpoint: Optional[str] = None,
     in eval mode on ``device`` (default: a GPU when visible, else the CPU),
     with ``model.cfg`` set (mmdet's ``init_detector`` for mmrotate's
     registry). ``model.CLASSES`` comes from the checkpoint, else from the
-    test dataset of the config.
+    test dataset of the config (``classes``, ``dota_version``, or the
+    dataset class).
     """
-    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    # A copy: the caller's config keeps its training settings.
+    cfg = Config.fromfile(config) if isinstance(config, str) else \
+        copy.deepcopy(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    cfg.model.pretrained = None
+    if 'pretrained' in cfg.model:
+        cfg.model.pretrained = None
     if cfg.model.get('backbone', {}).get('init_cfg'):
         cfg.model.backbone.init_cfg = None
     cfg.model.train_cfg = None
@@ -61,8 +68,12 @@ def init_detector(config, checkpoint: Optional[str] = None,
         classes = ckpt.get('meta', {}).get('CLASSES')
     if classes is None:
         test = cfg.data.test
-        classes = test.get('classes') or getattr(
-            ROTATED_DATASETS.get(test.type), 'CLASSES', None)
+        classes = test.get('classes')
+        if classes is None and 'dota_version' in test:
+            classes = resolve_classes(None, test.dota_version)
+        if classes is None:
+            classes = getattr(ROTATED_DATASETS.get(test.type), 'CLASSES',
+                              None)
     model.CLASSES = tuple(classes) if classes is not None else None
     model.cfg = cfg
     model.to(device or default_device())
@@ -111,7 +122,7 @@ def inference_huge_image(model: torch.nn.Module,
                          rates: Sequence[float] = (1.0, ),
                          batch_size: int = 4,
                          nms_cfg: Optional[dict] = None,
-                         pad_value: int = 0,
+                         pad_value: PadValue = 0,
                          progress: bool = False) -> List[np.ndarray]:
     """Detect objects on an image of any size by sliding windows.
 

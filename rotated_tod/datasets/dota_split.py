@@ -307,6 +307,9 @@ def split_image(image_path: str,
         image was already done.
     """
     image_id = osp.splitext(osp.basename(image_path))[0]
+    if '__' in image_id:
+        raise ValueError(f'{image_path}: an image name must not contain '
+                         '"__", which separates the fields of patch names')
     marker = osp.join(out_dir, '.done', image_id + '.json')
     if _is_done(marker, out_dir, settings, label_path is not None):
         return dict(patches=0, objects=0, skipped=1)

@@ -11,10 +11,12 @@ from mmcv import Config
 from rotated_tod.apis.inference import (
     format_detections,
     inference_huge_image,
+    init_detector,
     patch_windows,
     read_detections,
     write_detections,
 )
+from rotated_tod.datasets.dota_io import DOTA_CLASSES
 from rotated_tod.datasets.dota_split import sliding_windows
 from tests.model_utils import build_model, load_config
 
@@ -108,7 +110,7 @@ def test_patch_windows_union_of_gaps():
     assert len(windows) == len({(r, tuple(w)) for r, w in windows})
 
 
-def _tiny_retinanet():
+def _tiny_config():
     cfg = load_config(
         str(ROOT / 'configs/baselines/rotated_retinanet_r50_fpn_1x_dota_le90.py'))
     cfg.model.backbone.depth = 18
@@ -122,9 +124,25 @@ def _tiny_retinanet():
     # to merge
     cfg.model.test_cfg.update(score_thr=0.0, nms_pre=40, max_per_img=60)
     cfg.data.test.pipeline[1].img_scale = (64, 64)
+    return cfg
+
+
+def _tiny_retinanet():
+    cfg = _tiny_config()
     model = build_model(cfg)
     model.cfg = cfg
     return model.eval()
+
+
+def test_init_detector_leaves_the_config_alone():
+    cfg = _tiny_config()
+    cfg.data.test.dota_version = 'v1.5'
+    model = init_detector(cfg, device='cpu')
+    assert cfg.model.train_cfg is not None     # the caller's copy
+    assert model.cfg.model.train_cfg is None and not model.training
+    classes = model.CLASSES
+    assert classes == DOTA_CLASSES['v1.5']
+    assert next(model.parameters()).device.type == 'cpu'
 
 
 def test_matches_mmrotate_inference_by_patches():

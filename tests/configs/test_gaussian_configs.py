@@ -9,8 +9,14 @@ import pytest
 import torch
 
 from rotated_tod.core.post_processing import nms as nms_module
-from tests.model_utils import (build_model, inference, load_config,
-                               make_batch, num_classes_of, train_step)
+from tests.model_utils import (
+    build_model,
+    inference,
+    load_config,
+    make_batch,
+    num_classes_of,
+    train_step,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))

@@ -105,6 +105,13 @@ def test_patch_names_round_trip():
         assert parse_patch_id(name) == ('P_9', rate, 12, 34)
 
 
+def test_image_names_with_the_separator_are_refused(tmp_path):
+    _write_sample(tmp_path, 'a__b', (32, 32), [])
+    with pytest.raises(ValueError, match=r'a__b\.png: .*"__"'):
+        split_dataset(str(tmp_path / 'images'), str(tmp_path / 'out'),
+                      patch_size=16, gap=4, progress=False)
+
+
 def test_bad_settings_are_errors():
     with pytest.raises(ValueError, match='gap'):
         SplitSettings(patch_size=100, gap=100)

@@ -59,3 +59,4 @@ data = dict(
         dota_version='v1.0',
         version=angle_version,
         pipeline=test_pipeline))
+evaluation = dict(interval=1, metric='mAP')

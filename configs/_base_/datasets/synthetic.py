@@ -60,3 +60,4 @@ data = dict(
         filter_empty_gt=False,
         version=angle_version,
         pipeline=test_pipeline))
+evaluation = dict(interval=1, metric='mAP')

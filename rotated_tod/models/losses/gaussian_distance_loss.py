@@ -18,10 +18,15 @@ from mmdet.models.losses.utils import weight_reduce_loss
 from mmrotate.models.builder import ROTATED_LOSSES
 from torch import nn
 
-from ...core.bbox.gaussian import (DISTANCE_FUNS, NWD_CONSTANT,
-                                   gaussian_distance, gaussian_scale,
-                                   gaussian_similarity, transform_distance,
-                                   whitened_offset)
+from ...core.bbox.gaussian import (
+    DISTANCE_FUNS,
+    NWD_CONSTANT,
+    gaussian_distance,
+    gaussian_scale,
+    gaussian_similarity,
+    transform_distance,
+    whitened_offset,
+)
 
 REDUCTIONS = ('none', 'mean', 'sum')
 

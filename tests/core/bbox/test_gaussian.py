@@ -9,13 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rotated_tod.core.bbox import gaussian
-from rotated_tod.core.bbox.gaussian import (DISTANCE_METRICS,
-                                            SIMILARITY_METRICS, box2gaussian,
-                                            gaussian_distance, gaussian_scale,
-                                            gaussian_similarity,
-                                            whitened_offset)
-
-SCALE_FREE = ('kld', 'kld_rev', 'jd', 'bcd')
+from rotated_tod.core.bbox.gaussian import (
+    DISTANCE_METRICS,
+    SIMILARITY_METRICS,
+    box2gaussian,
+    gaussian_distance,
+    gaussian_scale,
+    gaussian_similarity,
+    whitened_offset,
+)
 
 
 def random_boxes(n, seed, coord=100.0, side=(1.0, 40.0)):

@@ -12,8 +12,7 @@ from mmrotate.core.post_processing import bbox_nms_rotated
 import rotated_tod  # noqa: F401  (installs multiclass_nms_rotated)
 from rotated_tod.core.bbox.gaussian import gaussian_similarity
 from rotated_tod.core.post_processing import nms as nms_module
-from rotated_tod.core.post_processing.nms import (multiclass_nms_rotated,
-                                                  rotated_nms)
+from rotated_tod.core.post_processing.nms import multiclass_nms_rotated, rotated_nms
 
 
 def random_dets(n, seed, spread=60.0):

@@ -8,7 +8,6 @@ import pytest
 import torch
 from mmrotate.core.bbox.coder.distance_angle_point_coder import DistanceAnglePointCoder
 
-from rotated_tod.core.anchor import level_receptive_fields
 from rotated_tod.models.dense_heads.kldet_head import KLDetHead, SignedDistanceDecoder
 from rotated_tod.models.plugins.task_level_attention import TaskLevelAttention
 from tests.model_utils import (
@@ -96,17 +95,6 @@ def test_ablation_configs_switch_the_parts_off():
     assert no_tla.cls_attention is None and no_tla.assigner is not None
     assert isinstance(no_alitsm.cls_attention, TaskLevelAttention)
     assert no_alitsm.assigner is None
-
-
-def test_kldet_computes_priors_from_its_own_backbone():
-    strides = [4, 8, 16, 32, 64]
-    cfg = tiny_config(CONFIGS[0])
-    head = build_model(cfg).bbox_head
-    expected = level_receptive_fields(strides, dict(type='ResNet', depth=18))
-    assert head.prior_generator.receptive_fields == expected
-    assert head.prior_generator.prior_sizes == [0.5 * r for r in expected]
-    r50 = level_receptive_fields(strides, dict(type='ResNet', depth=50))
-    assert expected != r50
 
 
 def test_signed_distances_decode_to_the_box_between_the_sides():

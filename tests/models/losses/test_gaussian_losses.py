@@ -10,8 +10,15 @@ from mmrotate.models.losses import GDLoss
 
 import rotated_tod  # noqa: F401  (registers the losses)
 from rotated_tod.core.bbox.gaussian import gaussian_distance
-from rotated_tod.models.losses import (BCDLoss, GWDLoss, JDLoss, KFIoULoss,
-                                       KLDLoss, NWDLoss, SmoothWassersteinLoss)
+from rotated_tod.models.losses import (
+    BCDLoss,
+    GWDLoss,
+    JDLoss,
+    KFIoULoss,
+    KLDLoss,
+    NWDLoss,
+    SmoothWassersteinLoss,
+)
 
 ALL_LOSSES = ('GWDLoss', 'KLDLoss', 'JDLoss', 'BCDLoss', 'NWDLoss',
               'KFIoULoss', 'SmoothWassersteinLoss')

@@ -112,6 +112,13 @@ class CrossGridAssigner(MaxIoUAssigner):
             published code).
         min_pos_quality: if set, an added prior also needs an overlap of at
             least this with the GT it is assigned to.
+        rescue_unmatched: our fix for adjacent tiny objects, whose best
+            priors may all go to another GT in stage 1 (low-quality matches
+            overwrite each other): such a GT also gets stage 2, on the level
+            of its best prior, and a GT still without a positive then takes
+            its best-overlap (> 0) prior among the non-positive ones and
+            those whose GT keeps another positive. False: the published
+            method, which skips such GTs.
     """
 
     def __init__(self,
@@ -126,7 +133,8 @@ class CrossGridAssigner(MaxIoUAssigner):
                  neighbour_thr: float = 0.5,
                  neighbour_axes: str = 'image',
                  label_source: str = 'source',
-                 min_pos_quality: Optional[float] = None):
+                 min_pos_quality: Optional[float] = None,
+                 rescue_unmatched: bool = True):
         super().__init__(
             pos_iou_thr=pos_iou_thr,
             neg_iou_thr=neg_iou_thr,
@@ -150,6 +158,7 @@ class CrossGridAssigner(MaxIoUAssigner):
         self.neighbour_axes = neighbour_axes
         self.label_source = label_source
         self.min_pos_quality = min_pos_quality
+        self.rescue_unmatched = rescue_unmatched
 
     def assign(self,
                bboxes: torch.Tensor,
@@ -172,8 +181,9 @@ class CrossGridAssigner(MaxIoUAssigner):
 
         Returns:
             AssignResult; ``gt_inds`` (N,) 0 negative, -1 ignored, k+1 GT k.
-            Its extra property ``cross_grid_pos`` (N,) bool marks the
-            positives added by stage 2. ``max_overlaps`` of an added prior
+            Its extra properties ``cross_grid_pos`` and ``rescued_pos``
+            (N,) bool mark the positives added by stage 2 and by the rescue
+            of unmatched GTs. ``max_overlaps`` of an added prior
             is its overlap with the GT it is assigned to.
         """
         if prior_grid is None:
@@ -209,8 +219,41 @@ class CrossGridAssigner(MaxIoUAssigner):
             result.max_overlaps[added_inds] = overlaps[added_gts, added_inds]
             if result.labels is not None:
                 result.labels[added_inds] = gt_labels[added_gts]
+        rescued = torch.zeros_like(added)
+        if self.rescue_unmatched and gt_bboxes.size(0) > 0:
+            self._rescue_unmatched(result, overlaps, ignored, gt_labels,
+                                   rescued)
         result.set_extra_property('cross_grid_pos', added)
+        result.set_extra_property('rescued_pos', rescued)
         return result
+
+    @staticmethod
+    def _rescue_unmatched(result: AssignResult, overlaps: torch.Tensor,
+                          ignored: torch.Tensor,
+                          gt_labels: Optional[torch.Tensor],
+                          rescued: torch.Tensor) -> None:
+        """Give each GT still without a positive its best-overlap prior
+        among those that are not positive or whose GT keeps another
+        positive (in place; marks them in ``rescued``)."""
+        gt_inds = result.gt_inds
+        num_gts = overlaps.size(0)
+        counts = torch.bincount(gt_inds[gt_inds > 0] - 1, minlength=num_gts)
+        for gt in torch.nonzero(counts == 0).reshape(-1).tolist():
+            owner_count = counts[(gt_inds - 1).clamp(min=0)]
+            movable = torch.where(gt_inds > 0, owner_count >= 2, ~ignored)
+            score = torch.where(movable, overlaps[gt],
+                                overlaps.new_tensor(-1.))
+            prior = int(score.argmax())
+            if score[prior] <= 0:
+                continue
+            if gt_inds[prior] > 0:
+                counts[gt_inds[prior] - 1] -= 1
+            counts[gt] = 1
+            gt_inds[prior] = gt + 1
+            result.max_overlaps[prior] = overlaps[gt, prior]
+            if result.labels is not None:
+                result.labels[prior] = gt_labels[gt]
+            rescued[prior] = True
 
     @staticmethod
     def _full_indices(bboxes: torch.Tensor, grid: PriorGrid,
@@ -251,8 +294,19 @@ class CrossGridAssigner(MaxIoUAssigner):
         # (GT, level) pairs that got stage-1 positives.
         stage1_pos = stage1_gt_inds > 0
         pos_inds = torch.nonzero(stage1_pos).reshape(-1)
-        pair_keys = torch.unique((stage1_gt_inds[pos_inds] - 1) * num_levels +
-                                 level_of_given[pos_inds])
+        pair_keys = (stage1_gt_inds[pos_inds] - 1) * num_levels + \
+            level_of_given[pos_inds]
+        if self.rescue_unmatched:
+            # A GT whose best priors all went to other GTs in stage 1 (two
+            # tiny objects sharing a best anchor) is taken on the level of
+            # its best prior.
+            matched = torch.zeros(num_gts, dtype=torch.bool, device=device)
+            matched[stage1_gt_inds[pos_inds] - 1] = True
+            lost = torch.nonzero(~matched).reshape(-1)
+            best_prior = overlaps[lost].argmax(dim=1)
+            pair_keys = torch.cat(
+                [pair_keys, lost * num_levels + level_of_given[best_prior]])
+        pair_keys = torch.unique(pair_keys)
         pair_gts, pair_levels = pair_keys // num_levels, pair_keys % num_levels
 
         dtype = gt_bboxes.dtype

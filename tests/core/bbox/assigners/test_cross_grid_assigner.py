@@ -131,7 +131,9 @@ def test_added_centres_inside_gt_on_random_scenes(axes):
                                iou_calculator=dict(type='RBboxOverlaps2D'))
         stage1 = plain.assign(anchors, gts).gt_inds
         added = result.get_extra_property('cross_grid_pos')
-        assert torch.equal(result.gt_inds[~added], stage1[~added])
+        rescued = result.get_extra_property('rescued_pos')
+        kept = ~added & ~rescued
+        assert torch.equal(result.gt_inds[kept], stage1[kept])
         assert (stage1[added] <= 0).all()
         for idx in torch.nonzero(added).reshape(-1).tolist():
             gt = gts[result.gt_inds[idx] - 1]
@@ -283,9 +285,55 @@ def test_prior_grid_matches_anchor_generator_layout():
             origin[0] + j * stride[0], origin[1] + i * stride[1]]
 
 
-def tiny_gt_positive_counts(num_scenes=4):
-    """Positives per tiny GT (sqrt(w h) < 16) of the synthetic scenes with
-    the Refined-Det anchors (P3-P7, one square anchor of 4 strides)."""
+def test_rescue_gt_whose_best_anchor_went_to_another_gt():
+    # B (index 1), 1 px right of / 2 px above the corner GT A, wins A's only
+    # best anchor (3, 2) in stage 1; A's cross-grid cells (2, 2), (3, 3)
+    # hold its centre and overlap A more than B (0.329 vs 0.316, 0.266).
+    anchors = grid_anchors(SQUARE16)
+    gts = torch.cat([CORNER_GT, torch.tensor([[22., 17., 12., 12., 0.]])])
+    grid = one_level_grid()
+    published = CrossGridAssigner(rescue_unmatched=False).assign(
+        anchors, gts, prior_grid=grid)
+    assert not (published.gt_inds == 1).any()
+    rescued = CrossGridAssigner().assign(anchors, gts, prior_grid=grid)
+    assert set(torch.nonzero(rescued.gt_inds == 1).reshape(-1).tolist()) == {
+        cell_index(2, 2), cell_index(3, 3)}
+    assert rescued.gt_inds[cell_index(3, 2)] == 2
+
+
+def test_rescue_without_inside_candidates_takes_a_spare_best_anchor():
+    # A 3 px GT centred between four anchor points: no anchor centre lies
+    # inside it, and the 16 px GT B on the same centre wins its four tied
+    # best anchors (2, 2), (3, 2), (2, 3), (3, 3). A takes one of them
+    # (the first of the ties) and B keeps three.
+    anchors = grid_anchors(SQUARE16)
+    gts = torch.tensor([[20., 20., 3., 3., 0.], [20., 20., 16., 16., 0.]])
+    grid = one_level_grid()
+    tied = {cell_index(2, 2), cell_index(3, 2), cell_index(2, 3),
+            cell_index(3, 3)}
+    published = CrossGridAssigner(rescue_unmatched=False).assign(
+        anchors, gts, prior_grid=grid)
+    assert positives(published) == tied
+    assert not (published.gt_inds == 1).any()
+    result = CrossGridAssigner().assign(anchors, gts,
+                                        gt_labels=torch.tensor([3, 1]),
+                                        prior_grid=grid)
+    assert positives(result) == tied
+    assert torch.nonzero(result.gt_inds == 1).reshape(-1).tolist() == [
+        cell_index(2, 2)]
+    assert result.labels[cell_index(2, 2)] == 3
+    assert result.get_extra_property('rescued_pos')[cell_index(2, 2)]
+    assert (result.gt_inds == 2).sum() == 3
+
+
+# Scenes 6 and 9 each hold a tiny vehicle whose best anchors all go to a
+# neighbour in max-IoU assignment.
+SCENES = (0, 6, 9)
+
+
+def tiny_gt_positive_counts():
+    """Positives per tiny GT (sqrt(w h) < 16) of synthetic scenes with the
+    Refined-Det anchors (P3-P7, one square anchor of 4 strides)."""
     from tests.model_utils import load_config
     cfg = load_config('configs/refined_det/refined_det_r50_fpn_1x_dota_le90.py')
     generator = build_prior_generator(cfg.model.bbox_head.anchor_generator)
@@ -293,31 +341,52 @@ def tiny_gt_positive_counts(num_scenes=4):
                                                                64, 128)]
     anchors = torch.cat(generator.grid_priors(sizes, device='cpu'))
     grid = PriorGrid.from_anchor_generator(generator, sizes)
-    cla = build_assigner(cfg.model.train_cfg.assigner)
-    plain = MaxIoUAssigner(0.5, 0.4, min_pos_iou=0.,
-                           iou_calculator=dict(type='RBboxOverlaps2D'))
-    counts_plain, counts_cla = [], []
-    for index in range(num_scenes):
+    assigners = dict(
+        plain=MaxIoUAssigner(0.5, 0.4, min_pos_iou=0.,
+                             iou_calculator=dict(type='RBboxOverlaps2D')),
+        published=build_assigner(
+            dict(cfg.model.train_cfg.assigner, rescue_unmatched=False)),
+        cla=build_assigner(cfg.model.train_cfg.assigner))
+    counts = {name: [] for name in assigners}
+    for index in SCENES:
         _, objects = render_scene(0, index, size=(512, 512))
         gts = torch.tensor(np.array([box for box, _, _ in objects]),
                            dtype=torch.float32).reshape(-1, 5)
-        tiny = torch.sqrt(gts[:, 2] * gts[:, 3]) < 16
-        gt_plain = plain.assign(anchors, gts).gt_inds
-        gt_cla = cla.assign(anchors, gts, prior_grid=grid).gt_inds
-        for k in torch.nonzero(tiny).reshape(-1).tolist():
-            counts_plain.append(int((gt_plain == k + 1).sum()))
-            counts_cla.append(int((gt_cla == k + 1).sum()))
-    return np.array(counts_plain), np.array(counts_cla)
+        tiny = torch.nonzero(torch.sqrt(gts[:, 2] * gts[:, 3]) < 16)
+        for name, assigner in assigners.items():
+            kwargs = {} if name == 'plain' else dict(prior_grid=grid)
+            gt_inds = assigner.assign(anchors, gts, **kwargs).gt_inds
+            counts[name] += [int((gt_inds == k + 1).sum())
+                             for k in tiny.reshape(-1).tolist()]
+    return {name: np.array(c) for name, c in counts.items()}
 
 
 def test_every_tiny_synthetic_gt_gets_a_positive():
-    counts_plain, counts_cla = tiny_gt_positive_counts()
-    print(f'\n[CLA] {len(counts_cla)} tiny GTs (<16 px) in 4 synthetic '
-          f'512x512 scenes: positives/GT max-IoU mean '
-          f'{counts_plain.mean():.2f} (zero for {(counts_plain == 0).sum()}), '
-          f'CLA mean {counts_cla.mean():.2f} (zero for '
-          f'{(counts_cla == 0).sum()}, min {counts_cla.min()})')
-    assert len(counts_cla) >= 20
-    assert (counts_cla >= 1).all()
-    assert (counts_cla >= counts_plain).all()
-    assert counts_cla.sum() > counts_plain.sum()
+    counts = tiny_gt_positive_counts()
+    print(f'\n[CLA] {len(counts["cla"])} tiny GTs (<16 px) in synthetic '
+          f'512x512 scenes {SCENES}, positives per GT:')
+    for name, c in counts.items():
+        print(f'[CLA]   {name:9s} mean {c.mean():.2f}, zero for '
+              f'{(c == 0).sum()}, one for {(c == 1).sum()}, min {c.min()}')
+    assert len(counts['cla']) >= 50
+    assert (counts['plain'] == 0).sum() >= 2
+    assert (counts['cla'] >= 1).all()
+    assert (counts['published'] >= counts['plain']).all()
+    assert counts['cla'].sum() > counts['plain'].sum()
+
+
+def test_gaussian_similarity_as_overlap():
+    """With NWD as the overlap, stage 1 is max-NWD assignment and the
+    cross-grid cells (which depend only on the grid and the GT) are added on
+    top of it."""
+    anchors = grid_anchors(SQUARE16)
+    # C = 8: NWD(GT, anchor (3, 2)) = 0.53 is the only one above 0.5.
+    nwd = dict(type='RBboxGaussianOverlaps2D', metric='nwd', C=8.)
+    result = CrossGridAssigner(iou_calculator=nwd).assign(
+        anchors, CORNER_GT, prior_grid=one_level_grid())
+    stage1 = positives(MaxIoUAssigner(0.5, 0.4, min_pos_iou=0.,
+                                      iou_calculator=nwd).assign(
+                                          anchors, CORNER_GT))
+    assert stage1 == {cell_index(3, 2)}
+    assert positives(result) == {
+        cell_index(3, 2), cell_index(2, 2), cell_index(3, 3)}
