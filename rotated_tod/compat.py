@@ -13,7 +13,7 @@ site-packages is edited. The fixes:
    is CPU work.
 3. ``DOTADataset.format_results`` crashes (``UnboundLocalError``) when no
    ``submission_dir`` is given.
-4. ``mmrotate.apis.train_detector`` calls ``model.cuda()``; it is redirected
+4. ``mmrotate.apis.train_detector`` always moves the model to CUDA; it is redirected
    to :func:`rotated_tod.apis.train_detector`, which takes the device from the
    machine.
 5. mmdet's ``multi_gpu_test`` gathers results through CUDA tensors when no
@@ -185,18 +185,17 @@ def apply() -> None:
     if _APPLIED:
         return
     import mmdet.apis
+    import mmdet.datasets.custom as mmdet_custom
     import mmdet.datasets.samplers.class_aware_sampler as class_aware_sampler
     import mmdet.datasets.samplers.distributed_sampler as distributed_sampler
     import mmdet.datasets.samplers.infinite_sampler as infinite_sampler
-    from mmcv.parallel import MMDistributedDataParallel
-    from mmcv.runner import IterBasedRunner
-    import mmdet.datasets.custom as mmdet_custom
     import mmrotate.apis
     import mmrotate.apis.train
     import mmrotate.core.visualization.image as mmrotate_image
     import mmrotate.datasets.dota as mmrotate_dota
-    from mmrotate.models.dense_heads.rotated_anchor_head import \
-        RotatedAnchorHead
+    from mmcv.parallel import MMDistributedDataParallel
+    from mmcv.runner import IterBasedRunner
+    from mmrotate.models.dense_heads.rotated_anchor_head import RotatedAnchorHead
 
     from .apis.test import multi_device_test
     from .apis.train import train_detector

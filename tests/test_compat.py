@@ -200,9 +200,11 @@ def test_iter_checkpoint_records_finished_iterations(tmp_path):
 def test_sync_random_seed_installed_in_mmdet_samplers():
     """The two-rank broadcast itself runs in tests/apis/test_distributed.py,
     which fails without this fix ("Found no NVIDIA driver")."""
-    from mmdet.datasets.samplers import (class_aware_sampler,
-                                         distributed_sampler,
-                                         infinite_sampler)
+    from mmdet.datasets.samplers import (
+        class_aware_sampler,
+        distributed_sampler,
+        infinite_sampler,
+    )
     for module in (distributed_sampler, class_aware_sampler,
                    infinite_sampler):
         assert module.sync_random_seed is compat.sync_random_seed

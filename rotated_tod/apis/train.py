@@ -1,8 +1,8 @@
 """Training entry points that run on CPU and GPU alike.
 
-mmrotate 0.3.4's ``train_detector`` calls ``model.cuda()`` and mmdet 2.28's
-``build_ddp`` refuses the CPU; here the device comes from the machine (or
-``cfg.device``) and distributed CPU training runs over gloo.
+mmrotate 0.3.4's ``train_detector`` always moves the model to CUDA and mmdet
+2.28's ``build_ddp`` refuses the CPU; here the device comes from the machine
+(or ``cfg.device``) and distributed CPU training runs over gloo.
 """
 import copy
 import os
@@ -16,9 +16,16 @@ import torch.distributed as dist
 from mmcv import Config
 from mmcv.parallel import MMDataParallel, MMDistributedDataParallel
 from mmcv.parallel.scatter_gather import scatter_kwargs
-from mmcv.runner import (DistSamplerSeedHook, EpochBasedRunner,
-                         Fp16OptimizerHook, OptimizerHook, build_optimizer,
-                         build_runner, get_dist_info, init_dist)
+from mmcv.runner import (
+    DistSamplerSeedHook,
+    EpochBasedRunner,
+    Fp16OptimizerHook,
+    OptimizerHook,
+    build_optimizer,
+    build_runner,
+    get_dist_info,
+    init_dist,
+)
 from mmdet.core import DistEvalHook, EvalHook
 from mmdet.datasets import build_dataloader, replace_ImageToTensor
 from mmdet.utils import compat_cfg, find_latest_checkpoint

@@ -1,11 +1,20 @@
 from .dota_dataset import DOTAPolyDataset, parse_patch_id
-from .dota_io import (DOTA_CLASSES, DOTAAnnotation, DOTALabelError,
-                      parse_dota_labels, write_dota_labels)
+from .dota_io import (
+                      DOTA_CLASSES,
+                      DOTAAnnotation,
+                      DOTALabelError,
+                      parse_dota_labels,
+                      write_dota_labels,
+)
 from .dota_split import split_dataset
 from .hrsc_convert import convert_hrsc
-from .synthetic import (SYNTHETIC_CLASSES, SyntheticTinyDataset,
-                        generate_synthetic_dataset, prepare_synthetic_dataset,
-                        render_scene)
+from .synthetic import (
+                      SYNTHETIC_CLASSES,
+                      SyntheticTinyDataset,
+                      generate_synthetic_dataset,
+                      prepare_synthetic_dataset,
+                      render_scene,
+)
 
 __all__ = [
     'DOTA_CLASSES', 'DOTAAnnotation', 'DOTALabelError', 'DOTAPolyDataset',

@@ -19,8 +19,13 @@ from mmdet.datasets.custom import CustomDataset
 from mmrotate.datasets.builder import ROTATED_DATASETS
 
 from ..core.bbox.transforms import poly2obb_np
-from .dota_io import (DOTA_V1_0_CLASSES, DOTAAnnotation, list_label_files,
-                      parse_dota_labels, resolve_classes)
+from .dota_io import (
+    DOTA_V1_0_CLASSES,
+    DOTAAnnotation,
+    list_label_files,
+    parse_dota_labels,
+    resolve_classes,
+)
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
 

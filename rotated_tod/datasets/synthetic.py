@@ -23,11 +23,10 @@ from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
+from mmrotate.datasets.builder import ROTATED_DATASETS
 from tqdm import tqdm
 
 from ..core.bbox.transforms import obb2poly
-from mmrotate.datasets.builder import ROTATED_DATASETS
-
 from ..core.fileio import atomic_write_image, atomic_write_text
 from .dota_dataset import DOTAPolyDataset
 from .dota_io import format_dota_labels

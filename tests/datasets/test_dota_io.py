@@ -3,10 +3,15 @@ import os
 import numpy as np
 import pytest
 
-from rotated_tod.datasets.dota_io import (DOTA_CLASSES, DOTALabelError,
-                                          format_dota_labels,
-                                          parse_dota_labels, polygon_area,
-                                          resolve_classes, write_dota_labels)
+from rotated_tod.datasets.dota_io import (
+    DOTA_CLASSES,
+    DOTALabelError,
+    format_dota_labels,
+    parse_dota_labels,
+    polygon_area,
+    resolve_classes,
+    write_dota_labels,
+)
 
 SAMPLES = os.path.join(os.path.dirname(__file__), '..', 'data',
                        'dota_samples', 'labelTxt')

@@ -58,7 +58,7 @@ model = dict(
             beta=7.0,
             alpha_m=0.75,
             neg_thr=0.8,
-            overlap_calculator=dict(type='RBboxOverlaps2D'))),
+            overlap_calculator=dict(type='SparseRBboxOverlaps2D'))),
     test_cfg=dict(
         nms_pre=2000,
         min_bbox_size=0,

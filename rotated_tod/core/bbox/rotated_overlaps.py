@@ -8,8 +8,7 @@ pairs are clipped. The result equals mmrotate's ``rbbox_overlaps``.
 """
 import torch
 from mmcv.ops import box_iou_rotated
-from mmrotate.core.bbox.iou_calculators.builder import \
-    ROTATED_IOU_CALCULATORS
+from mmrotate.core.bbox.iou_calculators.builder import ROTATED_IOU_CALCULATORS
 
 from .transforms import obb2hbb
 
@@ -24,8 +23,9 @@ def rbbox_overlaps_sparse(bboxes1: torch.Tensor,
     """Rotated IoU (or IoF) of (N, 5) and (M, 5) ``xywha`` boxes.
 
     Returns:
-        (N, M) overlaps, or (N,) when ``is_aligned``; boxes with sides under
-        1e-3 are clamped as mmrotate does.
+        (N, M) overlaps, or (N,) when ``is_aligned``, in the dtype of
+        ``bboxes1`` (mmcv's kernel computes in float32); boxes with sides
+        under 1e-3 are clamped as mmrotate does.
     """
     if mode not in ('iou', 'iof'):
         raise ValueError(f'mode must be iou or iof, got {mode!r}')
@@ -33,17 +33,18 @@ def rbbox_overlaps_sparse(bboxes1: torch.Tensor,
     if is_aligned and rows != cols:
         raise ValueError(f'aligned overlaps need as many boxes: {rows} vs '
                          f'{cols}')
-    b1 = bboxes1[:, :5].detach().clone()
-    b2 = bboxes2[:, :5].detach().clone()
-    b1[:, 2:4].clamp_(min=1e-3)
-    b2[:, 2:4].clamp_(min=1e-3)
+    dtype = bboxes1.dtype
+    b1 = bboxes1[:, :5].detach().float()
+    b2 = bboxes2[:, :5].detach().float()
+    b1[:, 2:4] = b1[:, 2:4].clamp(min=1e-3)
+    b2[:, 2:4] = b2[:, 2:4].clamp(min=1e-3)
     if is_aligned:
         if rows == 0:
-            return b1.new_zeros((0, ))
-        return box_iou_rotated(b1, b2, mode, aligned=True)
+            return bboxes1.new_zeros((0, ))
+        return box_iou_rotated(b1, b2, mode, aligned=True).to(dtype)
     out = b1.new_zeros((rows, cols))
     if rows * cols == 0:
-        return out
+        return out.to(dtype)
     h1, h2 = obb2hbb(b1), obb2hbb(b2)
     block = max(1, PAIRS_PER_BLOCK // cols)
     for start in range(0, rows, block):
@@ -56,7 +57,7 @@ def rbbox_overlaps_sparse(bboxes1: torch.Tensor,
         if len(i):
             out[start + i, j] = box_iou_rotated(
                 b1[start + i], b2[j], mode, aligned=True)
-    return out
+    return out.to(dtype)
 
 
 @ROTATED_IOU_CALCULATORS.register_module()

@@ -1,10 +1,11 @@
 import pytest
 import torch
-from mmrotate.core.bbox.iou_calculators.rotate_iou2d_calculator import \
-    rbbox_overlaps
+from mmrotate.core.bbox.iou_calculators.rotate_iou2d_calculator import rbbox_overlaps
 
-from rotated_tod.core.bbox.rotated_overlaps import (SparseRBboxOverlaps2D,
-                                                    rbbox_overlaps_sparse)
+from rotated_tod.core.bbox.rotated_overlaps import (
+    SparseRBboxOverlaps2D,
+    rbbox_overlaps_sparse,
+)
 
 
 def boxes(n, seed, size=(4, 60), extent=200):

@@ -3,8 +3,12 @@ import pytest
 import torch
 from shapely.geometry import Polygon
 
-from rotated_tod.core.bbox.transforms import (normalize_angle, obb2hbb,
-                                              obb2poly, poly2obb_np)
+from rotated_tod.core.bbox.transforms import (
+    normalize_angle,
+    obb2hbb,
+    obb2poly,
+    poly2obb_np,
+)
 
 
 def random_boxes(n, seed=0):

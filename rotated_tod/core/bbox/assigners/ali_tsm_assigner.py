@@ -5,7 +5,6 @@ import torch
 from mmdet.core.bbox.assigners.assign_result import AssignResult
 from mmdet.core.bbox.assigners.base_assigner import BaseAssigner
 from mmrotate.core.bbox.builder import ROTATED_BBOX_ASSIGNERS
-from mmrotate.core.bbox.iou_calculators import RBboxOverlaps2D
 from mmrotate.core.bbox.iou_calculators.builder import build_iou_calculator
 
 from ..gaussian import gaussian_similarity
@@ -40,7 +39,7 @@ class AliTSMAssigner(BaseAssigner):
         neg_thr: priors whose best ``m1`` is below it are negatives.
         overlap_calculator: the stage-2 overlap, a ``ROTATED_IOU_CALCULATORS``
             config called as ``(shrunk_priors (N, 5), gts (M, 5)) -> (N, M)``:
-            rotated IoU (``RBboxOverlaps2D``) or a Gaussian similarity
+            rotated IoU (``SparseRBboxOverlaps2D``) or a Gaussian similarity
             (``RBboxGaussianOverlaps2D``); default rotated IoU.
     """
 
@@ -65,7 +64,7 @@ class AliTSMAssigner(BaseAssigner):
         self.alpha_m = alpha_m
         self.neg_thr = neg_thr
         self.overlap_calculator = build_iou_calculator(
-            overlap_calculator or dict(type='RBboxOverlaps2D'))
+            overlap_calculator or dict(type='SparseRBboxOverlaps2D'))
 
     def assign(self,
                priors: torch.Tensor,
@@ -136,26 +135,8 @@ class AliTSMAssigner(BaseAssigner):
 
     def _overlaps(self, priors: torch.Tensor,
                   gt_bboxes: torch.Tensor) -> torch.Tensor:
-        """(N, M) stage-2 overlaps of priors (N, 5) with GTs (M, 5).
-
-        Rotated IoU is zero for boxes whose circumscribed circles are apart,
-        so it is only computed (aligned) for the other pairs: the CPU kernel
-        is slow and most of the N x M pairs of an image are far apart. The
-        kernel takes float32 only.
-        """
-        if not isinstance(self.overlap_calculator, RBboxOverlaps2D):
-            return self.overlap_calculator(priors, gt_bboxes).to(priors.dtype)
-        radius1 = priors[:, 2:4].norm(dim=1) / 2
-        radius2 = gt_bboxes[:, 2:4].norm(dim=1) / 2
-        near = torch.cdist(priors[:, :2], gt_bboxes[:, :2]) <= (
-            radius1[:, None] + radius2[None, :])
-        rows, cols = near.nonzero(as_tuple=True)
-        overlaps = priors.new_zeros(near.shape)
-        if rows.numel():
-            overlaps[rows, cols] = self.overlap_calculator(
-                priors[rows].float(), gt_bboxes[cols].float(),
-                is_aligned=True).to(priors.dtype)
-        return overlaps
+        """(N, M) stage-2 overlaps of priors (N, 5) with GTs (M, 5)."""
+        return self.overlap_calculator(priors, gt_bboxes).to(priors.dtype)
 
     @staticmethod
     def _select_topk(metric: torch.Tensor, k: int,

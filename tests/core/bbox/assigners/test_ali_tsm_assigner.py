@@ -230,7 +230,7 @@ def test_many_gts():
                        labels[result.gt_inds[positive] - 1])
 
 
-def test_rotated_iou_skips_only_pairs_that_cannot_intersect():
+def test_default_stage2_overlap_is_exact_rotated_iou():
     generator = torch.Generator().manual_seed(2)
     priors = grid_priors(size=16, stride=8, side=14.4)
     gts = torch.cat([
