@@ -33,6 +33,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/gaussian_metrics.py
+	$(BIN)/python bench/eval_speed.py
+	$(BIN)/python bench/train_step.py
 
 clean-venv:
 	rm -rf $(VENV)
