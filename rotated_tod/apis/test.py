@@ -6,13 +6,13 @@ import mmcv
 import torch
 import torch.distributed as dist
 from mmcv import Config
-from mmcv.runner import get_dist_info, init_dist, load_checkpoint
+from mmcv.runner import get_dist_info, load_checkpoint
 from mmdet.apis import single_gpu_test
 from mmdet.datasets import build_dataloader, replace_ImageToTensor
 from mmrotate.datasets import build_dataset
 from mmrotate.models import build_detector
 
-from .train import prepare_config, wrap_model
+from .train import init_distributed, prepare_config, wrap_model
 
 
 def multi_device_test(model: torch.nn.Module,
@@ -64,10 +64,7 @@ def test_from_config(config: Union[str, Config],
         cfg.model.backbone.init_cfg = None
     distributed = launcher != 'none'
     if distributed:
-        if launcher == 'pytorch' and cfg.device == 'cpu':
-            dist.init_process_group(backend='gloo')
-        else:
-            init_dist(launcher, **cfg.get('dist_params', {}))
+        init_distributed(launcher, cfg.device, cfg.get('dist_params', {}))
     rank, _ = get_dist_info()
 
     test_cfg = cfg.data.test

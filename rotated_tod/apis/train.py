@@ -86,6 +86,18 @@ def wrap_model(model: torch.nn.Module, device: str, distributed: bool,
     return MMDataParallel(model.to(device), device_ids=None)
 
 
+def init_distributed(launcher: str, device: str, dist_params: dict) -> None:
+    """Start the process group: nccl on GPU, gloo on CPU (``dist_params``'
+    other settings kept). mmcv's ``init_dist('pytorch')`` binds each rank to
+    a GPU, so on the CPU the torchrun environment is read directly."""
+    params = dict(dist_params)
+    params['backend'] = 'nccl' if device == 'cuda' else 'gloo'
+    if launcher == 'pytorch' and device != 'cuda':
+        dist.init_process_group(backend=params['backend'])
+    else:
+        init_dist(launcher, **params)
+
+
 def train_detector(model: torch.nn.Module,
                    dataset: Union[torch.utils.data.Dataset, Sequence],
                    cfg: Config,
@@ -205,7 +217,7 @@ def train_from_config(config: Union[str, Config],
     train, and return the checkpoints written in ``work_dir``.
 
     ``launcher='pytorch'`` reads the ``torchrun`` environment and uses the
-    gloo backend on CPU, nccl on GPU (unless ``cfg.dist_params`` names one).
+    gloo backend on CPU, nccl on GPU.
     """
     from mmdet.apis import set_random_seed
 
@@ -214,12 +226,7 @@ def train_from_config(config: Union[str, Config],
     cfg.auto_resume = auto_resume
     distributed = launcher != 'none'
     if distributed:
-        dist_params = dict(cfg.get('dist_params', {}))
-        dist_params['backend'] = 'nccl' if cfg.device == 'cuda' else 'gloo'
-        if launcher == 'pytorch' and cfg.device == 'cpu':
-            dist.init_process_group(backend='gloo')
-        else:
-            init_dist(launcher, **dist_params)
+        init_distributed(launcher, cfg.device, cfg.get('dist_params', {}))
         _, world_size = get_dist_info()
         cfg.gpu_ids = list(range(world_size))
     rank, _ = get_dist_info()
