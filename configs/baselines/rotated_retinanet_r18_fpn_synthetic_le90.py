@@ -33,11 +33,7 @@ model = dict(
             strides=[8, 16, 32, 64]),
         loss_bbox=dict(type='SmoothL1Loss', beta=0.11, loss_weight=1.0)),
     train_cfg=dict(
-        assigner=dict(
-            pos_iou_thr=0.4,
-            neg_iou_thr=0.3,
-            min_pos_iou=0.1,
-            iou_calculator=dict(type='SparseRBboxOverlaps2D'))),
+        assigner=dict(pos_iou_thr=0.4, neg_iou_thr=0.3, min_pos_iou=0.1)),
     test_cfg=dict(nms_pre=1000, score_thr=0.05, max_per_img=500))
 data = dict(samples_per_gpu=4, workers_per_gpu=1)
 optimizer = dict(type='AdamW', lr=0.002, weight_decay=0.05)

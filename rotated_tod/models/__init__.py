@@ -1,1 +1,9 @@
-from . import dense_heads, detectors, losses, necks, plugins, roi_heads  # noqa: F401
+from . import (  # noqa: F401
+    dense_heads,
+    detectors,
+    losses,
+    necks,
+    plugins,
+    roi_heads,
+    utils,
+)

@@ -56,7 +56,7 @@ model = dict(
             neg_iou_thr=0.4,
             min_pos_iou=0,
             ignore_iof_thr=-1,
-            iou_calculator=dict(type='RBboxOverlaps2D')),
+            iou_calculator=dict(type='SparseRBboxOverlaps2D')),
         allowed_border=-1,
         pos_weight=-1,
         debug=False),

@@ -36,7 +36,7 @@ model = dict(
             neg_iou_thr=0.4,
             min_pos_iou=0,
             ignore_iof_thr=-1,
-            iou_calculator=dict(type='RBboxOverlaps2D'),
+            iou_calculator=dict(type='SparseRBboxOverlaps2D'),
             neighbour_thr=0.5,
             neighbour_axes='image',
             label_source='source')),

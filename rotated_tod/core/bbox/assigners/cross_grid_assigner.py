@@ -99,9 +99,10 @@ class CrossGridAssigner(MaxIoUAssigner):
         pos_iou_thr, neg_iou_thr, min_pos_iou, gt_max_assign_all,
         ignore_iof_thr, ignore_wrt_candidates, match_low_quality: stage 1,
             as mmdet's :class:`MaxIoUAssigner`.
-        iou_calculator: overlap of stage 1 and of the quality gate; rotated
-            IoU (``RBboxOverlaps2D``) when None, any registered calculator (e.g.
-            ``dict(type='RBboxGaussianOverlaps2D', metric='nwd')``) works.
+        iou_calculator: overlap of stage 1 and of the quality gate; exact
+            rotated IoU (``SparseRBboxOverlaps2D``) when None; any registered
+            calculator (e.g. ``dict(type='RBboxGaussianOverlaps2D',
+            metric='nwd')``) works.
         neighbour_thr: in (0, 0.5]; a neighbour cell is added when the centre
             lies within ``neighbour_thr`` (in cells) of that side of its cell.
         neighbour_axes: ``'image'`` (published) or ``'object'`` (neighbours
@@ -144,7 +145,7 @@ class CrossGridAssigner(MaxIoUAssigner):
             ignore_wrt_candidates=ignore_wrt_candidates,
             match_low_quality=match_low_quality,
             gpu_assign_thr=-1,
-            iou_calculator=iou_calculator or dict(type='RBboxOverlaps2D'))
+            iou_calculator=iou_calculator or dict(type='SparseRBboxOverlaps2D'))
         if not 0 < neighbour_thr <= 0.5:
             raise ValueError(
                 f'neighbour_thr must be in (0, 0.5], got {neighbour_thr}')
