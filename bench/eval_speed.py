@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from rotated_tod.core.bbox.transforms import obb2poly, poly2obb_np  # noqa: E402
 from rotated_tod.core.evaluation import eval_polygon_map  # noqa: E402
-from rotated_tod.datasets.dota_io import DOTAAnnotation  # noqa: E402
+from rotated_tod.core.fileio import DOTAAnnotation  # noqa: E402
 
 NUM_IMAGES = 458
 NUM_CLASSES = 15

@@ -13,7 +13,7 @@ import sys
 
 from rotated_tod.core.evaluation import eval_dota_task1, format_report
 from rotated_tod.core.fileio import atomic_write_text
-from rotated_tod.datasets.dota_io import DOTA_CLASSES, resolve_classes
+from rotated_tod.core.fileio import DOTA_CLASSES, resolve_classes
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -81,7 +81,7 @@ def main(argv=None) -> list:
         draw_detections,
         draw_rotated_boxes,
     )
-    from rotated_tod.datasets.dota_io import parse_dota_labels, resolve_classes
+    from rotated_tod.core.fileio import parse_dota_labels, resolve_classes
     from rotated_tod.datasets.dota_split import list_images
     classes = resolve_classes(args.classes, args.dota_version)
     paths = {osp.splitext(osp.basename(p))[0]: p

@@ -30,7 +30,7 @@ from tqdm import tqdm
 from ..core.bbox.transforms import obb2poly, poly2obb_np
 from ..core.fileio import atomic_write_text, read_image
 from ..core.post_processing.merge import merge_image_results
-from ..datasets.dota_io import resolve_classes
+from ..core.fileio import resolve_classes
 from ..datasets.dota_split import (
     PadValue,
     crop_patch,

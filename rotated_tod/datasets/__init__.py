@@ -1,5 +1,6 @@
-from .dota_dataset import DOTAPolyDataset, parse_patch_id
-from .dota_io import (
+from ..core.fileio import parse_patch_id
+from .dota_dataset import DOTAPolyDataset
+from ..core.fileio import (
                       DOTA_CLASSES,
                       DOTAAnnotation,
                       DOTALabelError,

@@ -19,30 +19,16 @@ from mmdet.datasets.custom import CustomDataset
 from mmrotate.datasets.builder import ROTATED_DATASETS
 
 from ..core.bbox.transforms import poly2obb_np
-from .dota_io import (
+from ..core.fileio import (
     DOTA_V1_0_CLASSES,
     DOTAAnnotation,
     list_label_files,
     parse_dota_labels,
+    parse_patch_id,
     resolve_classes,
 )
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
-
-
-def parse_patch_id(patch_id: str) -> tuple:
-    """``'{image}__{rate}__{x}___{y}'`` -> ``(image, rate, x, y)``; a name
-    without the pattern is a whole image: ``(name, 1.0, 0, 0)``."""
-    if '__' not in patch_id:
-        return patch_id, 1.0, 0, 0
-    try:
-        image, rest = patch_id.split('__', 1)
-        rate, xy = rest.split('__', 1)
-        x, y = xy.split('___')
-        return image, float(rate), int(x), int(y)
-    except ValueError:
-        raise ValueError(f'patch name {patch_id!r} is not of the form '
-                         '{image}__{rate}__{x}___{y}') from None
 
 
 @ROTATED_DATASETS.register_module()

@@ -11,7 +11,7 @@ The layout and labels follow the DOTA devkit (``ImgSplit_multi_process``):
 * Patches are named ``{image}__{rate}__{x}___{y}`` with ``(x, y)`` the window
   origin in the *resized* image, so a patch point maps back to the image by
   ``x_img = (x_patch + x) / rate`` (the devkit's ``ResultMerge`` rule, parsed
-  by :func:`rotated_tod.datasets.dota_dataset.parse_patch_id`). ``rate`` is
+  by :func:`rotated_tod.core.fileio.parse_patch_id`). ``rate`` is
   written in its shortest exact form: ``1``, ``0.5``, ``1.5``. (mmrotate's
   own ``img_split.py`` writes the window size there instead, which its merge
   ignores; ours carries the scale the merge needs.)
@@ -52,11 +52,14 @@ from shapely.geometry import Polygon, box
 from shapely.geometry.polygon import orient
 from tqdm import tqdm
 
-from ..core.fileio import atomic_write_image, atomic_write_text, read_image
-from .dota_io import (
+from ..core.fileio import (
     DOTAAnnotation,
+    atomic_write_image,
+    atomic_write_text,
     parse_dota_labels,
+    patch_name,
     polygon_area,
+    read_image,
     resolve_classes,
     write_dota_labels,
 )
@@ -106,16 +109,6 @@ class SplitSettings:
         if not 0 <= self.iof_thr <= 1:
             raise ValueError(f'iof_thr must lie in [0, 1], got '
                              f'{self.iof_thr}')
-
-
-def format_rate(rate: float) -> str:
-    """The shortest decimal that reads back as ``rate``: ``1``, ``0.5``."""
-    return np.format_float_positional(float(rate), trim='-')
-
-
-def patch_name(image_id: str, rate: float, x: int, y: int) -> str:
-    """``'{image}__{rate}__{x}___{y}'``."""
-    return f'{image_id}__{format_rate(rate)}__{int(x)}___{int(y)}'
 
 
 def _window_starts(length: int, patch_size: int, stride: int) -> List[int]:

@@ -21,7 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..core.bbox.transforms import obb2poly
-from .dota_io import DOTAAnnotation, write_dota_labels
+from ..core.fileio import DOTAAnnotation, write_dota_labels
 
 HRSC_CLASSES = ('ship', )
 BOX_FIELDS = ('mbox_cx', 'mbox_cy', 'mbox_w', 'mbox_h', 'mbox_ang')

@@ -27,9 +27,9 @@ from mmrotate.datasets.builder import ROTATED_DATASETS
 from tqdm import tqdm
 
 from ..core.bbox.transforms import obb2poly
-from ..core.fileio import atomic_write_image, atomic_write_text
+from ..core.fileio import (atomic_write_image, atomic_write_text,
+                           format_dota_labels)
 from .dota_dataset import DOTAPolyDataset
-from .dota_io import format_dota_labels
 
 SYNTHETIC_CLASSES = ('vehicle', 'ship', 'plane', 'storage-tank')
 

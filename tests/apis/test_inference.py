@@ -16,7 +16,7 @@ from rotated_tod.apis.inference import (
     read_detections,
     write_detections,
 )
-from rotated_tod.datasets.dota_io import DOTA_CLASSES
+from rotated_tod.core.fileio import DOTA_CLASSES
 from rotated_tod.datasets.dota_split import sliding_windows
 from tests.model_utils import build_model, load_config
 

@@ -13,20 +13,20 @@ from shapely.geometry import Polygon
 from rotated_tod.core.bbox.polygon import polygon_iou
 from rotated_tod.core.bbox.transforms import obb2poly, poly2obb_np
 from rotated_tod.core.post_processing import merge_patch_results
-from rotated_tod.datasets.dota_dataset import parse_patch_id
-from rotated_tod.datasets.dota_io import (
+from rotated_tod.core.fileio import (
     DOTA_CLASSES,
     DOTAAnnotation,
     DOTALabelError,
     format_dota_labels,
+    format_rate,
     parse_dota_labels,
+    parse_patch_id,
+    patch_name,
     polygon_area,
 )
 from rotated_tod.datasets.dota_split import (
     SplitSettings,
     crop_patch,
-    format_rate,
-    patch_name,
     reduce_to_quadrilateral,
     sliding_windows,
     split_dataset,

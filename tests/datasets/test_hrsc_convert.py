@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rotated_tod.core.bbox.transforms import poly2obb_np
-from rotated_tod.datasets.dota_io import parse_dota_labels
+from rotated_tod.core.fileio import parse_dota_labels
 from rotated_tod.datasets.hrsc_convert import (
     HRSCAnnotationError,
     convert_hrsc,

@@ -11,7 +11,7 @@ import pytest
 from rotated_tod.apis.inference import read_detections, write_detections
 from rotated_tod.core.bbox.transforms import poly2obb_np
 from rotated_tod.core.visualization import class_palette, draw_detection_errors
-from rotated_tod.datasets.dota_io import DOTA_CLASSES, parse_dota_labels
+from rotated_tod.core.fileio import DOTA_CLASSES, parse_dota_labels
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / 'tests' / 'data'

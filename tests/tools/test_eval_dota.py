@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rotated_tod.core.evaluation import eval_dota_task1, write_dota_submission
-from rotated_tod.datasets.dota_io import DOTA_CLASSES, parse_dota_labels
+from rotated_tod.core.fileio import DOTA_CLASSES, parse_dota_labels
 
 TOOL = os.path.join(os.path.dirname(__file__), '..', '..', 'tools',
                     'eval_dota.py')

@@ -44,7 +44,7 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
-from ...datasets.dota_io import (
+from ..fileio import (
     DOTAAnnotation,
     list_label_files,
     parse_dota_labels,

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from ..fileio import parse_patch_id
 from .nms import rotated_nms
 
 PatchEntry = Tuple[float, int, int, List[np.ndarray]]
@@ -113,8 +114,6 @@ def merge_patch_results(patch_ids: Sequence[str],
         ``patch_ids`` (in order of first appearance), classes without
         detections as (0, 6) arrays.
     """
-    # Imported here: rotated_tod.datasets imports rotated_tod.core.
-    from ...datasets.dota_dataset import parse_patch_id
     if len(patch_ids) != len(patch_results):
         raise ValueError(f'{len(patch_ids)} patch ids for '
                          f'{len(patch_results)} patch results')

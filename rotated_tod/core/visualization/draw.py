@@ -218,7 +218,7 @@ def classify_detections(dets_per_class: Sequence[np.ndarray],
     Args:
         dets_per_class: per class (K, 6) ``xywha, score`` (or (K, 9)
             polygons with a score).
-        annotation: a :class:`rotated_tod.datasets.dota_io.DOTAAnnotation`.
+        annotation: a :class:`rotated_tod.core.fileio.DOTAAnnotation`.
         iou_thr: IoU a match must exceed.
         score_thr: detections below are not considered.
     """

@@ -14,7 +14,7 @@ from rotated_tod.core.evaluation import (
     voc_ap,
     write_dota_submission,
 )
-from rotated_tod.datasets.dota_io import DOTAAnnotation, parse_dota_labels
+from rotated_tod.core.fileio import DOTAAnnotation, parse_dota_labels
 from tests.core.evaluation.devkit_reference import reference_ap, reference_voc_eval
 
 

@@ -14,7 +14,7 @@ from rotated_tod.core.visualization.draw import (
     draw_detections,
     draw_rotated_boxes,
 )
-from rotated_tod.datasets.dota_io import DOTAAnnotation
+from rotated_tod.core.fileio import DOTAAnnotation
 
 NAMES = ('car', 'ship')
 

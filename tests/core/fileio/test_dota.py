@@ -3,7 +3,7 @@ import os
 import numpy as np
 import pytest
 
-from rotated_tod.datasets.dota_io import (
+from rotated_tod.core.fileio import (
     DOTA_CLASSES,
     DOTALabelError,
     format_dota_labels,

@@ -1,4 +1,5 @@
-"""DOTA ``labelTxt`` files: class sets, strict parsing, atomic writing.
+"""The DOTA file formats: ``labelTxt`` files (class sets, strict parsing,
+atomic writing) and patch names ``{image}__{rate}__{x}___{y}``.
 
 A DOTA label line is ``x1 y1 x2 y2 x3 y3 x4 y4 class difficult`` (the
 difficult flag may be missing in some releases, meaning 0), optionally after
@@ -11,7 +12,7 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 
-from ..core.fileio import atomic_write_text
+from .atomic import atomic_write_text
 
 DOTA_V1_0_CLASSES = (
     'plane', 'baseball-diamond', 'bridge', 'ground-track-field',
@@ -173,3 +174,29 @@ def list_label_files(ann_dir: str) -> list:
     return sorted(
         os.path.join(ann_dir, f) for f in os.listdir(ann_dir)
         if f.endswith('.txt'))
+
+
+def format_rate(rate: float) -> str:
+    """The shortest decimal that reads back as ``rate``: ``1``, ``0.5``."""
+    return np.format_float_positional(float(rate), trim='-')
+
+
+def patch_name(image_id: str, rate: float, x: int, y: int) -> str:
+    """``'{image}__{rate}__{x}___{y}'``, the DOTA devkit's patch name for the
+    window at ``(x, y)`` of ``image_id`` resized by ``rate``."""
+    return f'{image_id}__{format_rate(rate)}__{int(x)}___{int(y)}'
+
+
+def parse_patch_id(patch_id: str) -> tuple:
+    """``'{image}__{rate}__{x}___{y}'`` -> ``(image, rate, x, y)``; a name
+    without the pattern is a whole image: ``(name, 1.0, 0, 0)``."""
+    if '__' not in patch_id:
+        return patch_id, 1.0, 0, 0
+    try:
+        image, rest = patch_id.split('__', 1)
+        rate, xy = rest.split('__', 1)
+        x, y = xy.split('___')
+        return image, float(rate), int(x), int(y)
+    except ValueError:
+        raise ValueError(f'patch name {patch_id!r} is not of the form '
+                         '{image}__{rate}__{x}___{y}') from None
