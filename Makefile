@@ -11,13 +11,19 @@ MAX_JOBS ?= 2
 setup: $(STAMP)
 
 # mmcv-full has no wheel for this torch: pip builds it from source with its
-# C++ ops, against the torch already in the venv (hence --no-build-isolation).
+# C++ ops, against the torch already in the venv (hence --no-build-isolation);
+# tools/setup/install_mmcv.py prints progress and keeps pip's log in a file.
 # pip caches the built wheel, so a rebuilt venv does not recompile it.
-$(STAMP): requirements/build.txt requirements/mmcv.txt requirements/runtime.txt requirements/tests.txt setup.py
+$(STAMP): requirements/build.txt requirements/mmcv.txt requirements/runtime.txt requirements/tests.txt setup.py tools/setup/install_mmcv.py
+	@echo "rotated_tod set-up, once: a virtual environment in $(VENV)/ (next runs reuse it)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "[1/4] build stack: torch, torchvision, numpy, setuptools (about 2 GB download, 1-3 min)"
 	$(BIN)/pip install -q -r requirements/build.txt
-	MMCV_WITH_OPS=1 MAX_JOBS=$(MAX_JOBS) $(BIN)/pip install -q --no-build-isolation -r requirements/mmcv.txt
+	@echo "[2/4] mmcv-full"
+	$(BIN)/python tools/setup/install_mmcv.py --log $(VENV)/mmcv-build.log --jobs $(MAX_JOBS)
+	@echo "[3/4] mmdet, mmrotate, test tools (about 1 min)"
 	$(BIN)/pip install -q -r requirements/runtime.txt -r requirements/tests.txt
+	@echo "[4/4] rotated_tod (editable)"
 	$(BIN)/pip install -q --no-build-isolation --no-deps -e .
 	$(BIN)/python -c "import rotated_tod, mmcv.ops; print('rotated_tod stack ready')"
 	touch $(STAMP)
@@ -34,6 +40,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/gaussian_metrics.py
 	$(BIN)/python bench/eval_speed.py
+	$(BIN)/python bench/merge_speed.py
+	$(BIN)/python bench/cpu_ops.py
 	$(BIN)/python bench/train_step.py
 
 clean-venv:

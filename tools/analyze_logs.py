@@ -4,6 +4,7 @@
         --out curves.png [--keys loss loss_cls mAP] [--legend a b]
 """
 import argparse
+import sys
 
 
 def main(argv=None) -> None:
@@ -21,4 +22,5 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    from rotated_tod.apis.cli import run_cli
+    sys.exit(run_cli(main))

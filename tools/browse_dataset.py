@@ -8,6 +8,7 @@ Writes DIR/{image}.png with the ground-truth boxes coloured by class.
 """
 import argparse
 import os.path as osp
+import sys
 
 from mmcv import DictAction
 
@@ -35,8 +36,14 @@ def main(argv=None) -> list:
     from tqdm import tqdm
 
     import rotated_tod  # noqa: F401  (registers the datasets)
-    from rotated_tod.core.fileio import atomic_write_image
+    from rotated_tod.core.fileio import (
+        MissingInputError,
+        atomic_write_image,
+        read_image,
+    )
     from rotated_tod.core.visualization import draw_rotated_boxes
+    if not osp.isfile(args.config):
+        raise MissingInputError(args.config, 'config file not found')
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -51,7 +58,14 @@ def main(argv=None) -> list:
     count = len(dataset) if args.num < 0 else min(args.num, len(dataset))
     written = []
     for index in tqdm(range(count), desc='browse', unit='img'):
-        item = dataset[index]
+        try:
+            item = dataset[index]
+        except Exception:
+            # mmdet's loader fails on a bad image with an unrelated error:
+            # name the image when it is the cause, else keep the traceback
+            read_image(osp.join(dataset.img_prefix or '',
+                                dataset.data_infos[index]['filename']))
+            raise
         drawn = draw_rotated_boxes(
             item['img'], item['gt_bboxes'], item['gt_labels'],
             dataset.CLASSES, thickness=args.thickness,
@@ -64,4 +78,5 @@ def main(argv=None) -> list:
 
 
 if __name__ == '__main__':
-    main()
+    from rotated_tod.apis.cli import run_cli
+    sys.exit(run_cli(main))

@@ -1,7 +1,8 @@
 """Evaluate DOTA Task1 submission files as the DOTA server does.
 
     python tools/eval_dota.py DET_DIR ANN_DIR [--version v1.0|v1.5|v2.0]
-        [--classes C ...] [--iou-thr 0.5 [0.55 ...]] [--voc12] [--out result.json]
+        [--classes C ...] [--iou-thr 0.5 [0.55 ...]] [--voc12] [--size-ranges]
+        [--out result.json]
 
 DET_DIR holds ``Task1_<class>.txt`` (directly, under ``Task1/``, or as a
 zip); ANN_DIR holds the label files, which define the image set.
@@ -12,8 +13,7 @@ import math
 import sys
 
 from rotated_tod.core.evaluation import eval_dota_task1, format_report
-from rotated_tod.core.fileio import atomic_write_text
-from rotated_tod.core.fileio import DOTA_CLASSES, resolve_classes
+from rotated_tod.core.fileio import DOTA_CLASSES, atomic_write_text, resolve_classes
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -28,6 +28,15 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='IoU threshold(s); several add mAP_<t> and their mean')
     parser.add_argument('--voc12', action='store_true',
                         help='VOC12 area AP instead of VOC07 11-point')
+    parser.add_argument('--size-ranges', action='store_true',
+                        help="AP by AI-TOD size range: very tiny 2-8, tiny "
+                        '8-16, small 16-32, medium 32-64 px (sqrt of the '
+                        'polygon area; COCO-style ignore rules)')
+    parser.add_argument('--on-invalid', default='error',
+                        choices=['error', 'skip'],
+                        help='an invalid label line stops the evaluation '
+                        '(error) or its object is left out of the ground '
+                        'truth with a warning (skip)')
     parser.add_argument('--out', help='write the report as JSON (atomically)')
     return parser.parse_args(argv)
 
@@ -46,14 +55,11 @@ def _json_safe(value):
 def main(argv=None) -> int:
     args = parse_args(argv)
     classes = resolve_classes(args.classes, args.version)
-    try:
-        report = eval_dota_task1(
-            args.det_dir, args.ann_dir, classes,
-            iou_thr=args.iou_thr if len(args.iou_thr) > 1 else args.iou_thr[0],
-            use_07_metric=not args.voc12)
-    except (OSError, ValueError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 1
+    report = eval_dota_task1(
+        args.det_dir, args.ann_dir, classes,
+        iou_thr=args.iou_thr if len(args.iou_thr) > 1 else args.iou_thr[0],
+        use_07_metric=not args.voc12, size_ranges=args.size_ranges,
+        on_invalid=args.on_invalid)
     print(format_report(report))
     if args.out:
         atomic_write_text(args.out,
@@ -63,4 +69,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from rotated_tod.apis.cli import run_cli
+    sys.exit(run_cli(main))

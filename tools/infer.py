@@ -7,10 +7,12 @@
 For each image writes DIR/{image}.txt, one detection per line
 ``x1 y1 x2 y2 x3 y3 x4 y4 class score`` (DOTA label line with the score in
 place of the difficult flag, by decreasing score; tools/vis.py reads it),
-and DIR/{image}.png with the detections drawn.
+and DIR/{image}.png with the detections drawn. An unreadable image stops the
+run with one line naming it and how many images were done before it.
 """
 import argparse
 import os.path as osp
+import sys
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -44,13 +46,22 @@ def main(argv=None) -> list:
         init_detector,
         write_detections,
     )
-    from rotated_tod.core.fileio import atomic_write_image, read_image
+    from rotated_tod.core.fileio import (
+        InputError,
+        atomic_write_image,
+        read_image,
+    )
     from rotated_tod.core.visualization import draw_detections
     model = init_detector(args.config, args.checkpoint, args.device)
     classes = model.CLASSES
     written = []
     for path in tqdm(args.images, desc='images', unit='img'):
-        image = read_image(path)
+        try:
+            image = read_image(path)
+        except InputError as err:
+            err.note = (f'{len(written)} of {len(args.images)} images done, '
+                        f'their results are in {args.out}')
+            raise
         dets = inference_huge_image(
             model, image, patch_size=args.patch_size, gaps=args.gap,
             rates=args.rates, batch_size=args.batch_size,
@@ -68,4 +79,5 @@ def main(argv=None) -> list:
 
 
 if __name__ == '__main__':
-    main()
+    from rotated_tod.apis.cli import run_cli
+    sys.exit(run_cli(main))

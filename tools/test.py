@@ -5,6 +5,7 @@
 """
 import argparse
 import os
+import sys
 
 from mmcv import DictAction
 
@@ -54,4 +55,5 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    from rotated_tod.apis.cli import run_cli
+    sys.exit(run_cli(main))

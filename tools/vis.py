@@ -14,6 +14,7 @@ Writes DIR/{image}.png for every image (or those named by --images).
 """
 import argparse
 import os.path as osp
+import sys
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -53,20 +54,27 @@ def load_detections(dets: str, image_ids: list, all_ids: list,
     """``{image_id: per-class (K, 6)}`` for ``image_ids`` from a folder of
     text files or a pickle (a list pickle is aligned with ``all_ids``)."""
     from rotated_tod.apis.inference import read_detections
+    from rotated_tod.core.fileio import InputError, MissingInputError
     if osp.isdir(dets):
         return {
             i: read_detections(osp.join(dets, i + '.txt'), class_names)
             for i in image_ids
         }
+    if not osp.isfile(dets):
+        raise MissingInputError(dets, 'no detection folder or results file')
     import mmcv
-    results = mmcv.load(dets)
+    try:
+        results = mmcv.load(dets)
+    except Exception as err:  # whatever the file holds, it is not results
+        raise InputError(dets, f'not a results file ({type(err).__name__}: '
+                         f'{err})') from err
     if isinstance(results, dict):
         missing = [i for i in image_ids if i not in results]
         if missing:
-            raise KeyError(f'{dets}: no results for images {missing[:5]}')
+            raise InputError(dets, f'no results for images {missing[:5]}')
         return results
     if len(results) != len(all_ids):
-        raise ValueError(f'{dets}: {len(results)} results for '
+        raise InputError(dets, f'{len(results)} results for '
                          f'{len(all_ids)} images in the image folder')
     return dict(zip(all_ids, results))
 
@@ -75,13 +83,18 @@ def main(argv=None) -> list:
     args = parse_args(argv)
     from tqdm import tqdm
 
-    from rotated_tod.core.fileio import atomic_write_image, read_image
+    from rotated_tod.core.fileio import (
+        MissingInputError,
+        atomic_write_image,
+        parse_dota_labels,
+        read_image,
+        resolve_classes,
+    )
     from rotated_tod.core.visualization import (
         draw_detection_errors,
         draw_detections,
         draw_rotated_boxes,
     )
-    from rotated_tod.core.fileio import parse_dota_labels, resolve_classes
     from rotated_tod.datasets.dota_split import list_images
     classes = resolve_classes(args.classes, args.dota_version)
     paths = {osp.splitext(osp.basename(p))[0]: p
@@ -90,8 +103,8 @@ def main(argv=None) -> list:
     if args.images:
         unknown = [i for i in args.images if i not in paths]
         if unknown:
-            raise FileNotFoundError(
-                f'{args.img_dir}: no images {", ".join(unknown)}')
+            raise MissingInputError(args.img_dir,
+                                    f'no images {", ".join(unknown)}')
         image_ids = list(args.images)
     dets = load_detections(args.dets, image_ids, sorted(paths), classes) \
         if args.mode != 'gt' else {}
@@ -121,4 +134,5 @@ def main(argv=None) -> list:
 
 
 if __name__ == '__main__':
-    main()
+    from rotated_tod.apis.cli import run_cli
+    sys.exit(run_cli(main))

@@ -10,7 +10,7 @@ device, and merges the patch detections with the per-image logic of
 The per-image detection text file written by ``tools/infer.py`` has one line
 per detection, ``x1 y1 x2 y2 x3 y3 x4 y4 class score``: the DOTA label line
 with the score in place of the difficult flag (the corners of the rotated box,
-:func:`obb2poly` order), by decreasing score.
+:func:`rbox_to_polygon` order), by decreasing score.
 """
 import copy
 import os
@@ -27,10 +27,15 @@ from mmrotate.datasets.builder import ROTATED_DATASETS
 from mmrotate.models import build_detector
 from tqdm import tqdm
 
-from ..core.bbox.transforms import obb2poly, poly2obb_np
-from ..core.fileio import atomic_write_text, read_image
+from ..core.bbox.transforms import polygon_to_rbox, rbox_to_polygon
+from ..core.fileio import (
+    InputError,
+    MissingInputError,
+    atomic_write_text,
+    read_image,
+    resolve_classes,
+)
 from ..core.post_processing.merge import merge_image_results
-from ..core.fileio import resolve_classes
 from ..datasets.dota_split import (
     PadValue,
     crop_patch,
@@ -51,6 +56,10 @@ def init_detector(config, checkpoint: Optional[str] = None,
     test dataset of the config (``classes``, ``dota_version``, or the
     dataset class).
     """
+    for path, what in ((config, 'config'), (checkpoint, 'checkpoint')):
+        if isinstance(path, str) and '://' not in path and \
+                not os.path.isfile(path):
+            raise MissingInputError(path, f'{what} file not found')
     # A copy: the caller's config keeps its training settings.
     cfg = Config.fromfile(config) if isinstance(config, str) else \
         copy.deepcopy(config)
@@ -185,7 +194,7 @@ def format_detections(dets_per_class: Sequence[np.ndarray],
     for name, dets in zip(class_names, dets_per_class):
         dets = np.asarray(dets, np.float64).reshape(-1, 6)
         dets = dets[dets[:, 5] >= score_thr]
-        for poly, score in zip(obb2poly(dets[:, :5]), dets[:, 5]):
+        for poly, score in zip(rbox_to_polygon(dets[:, :5]), dets[:, 5]):
             coords = ' '.join(f'{c:.2f}' for c in poly)
             rows.append((score, f'{coords} {name} {score:.4f}'))
     rows.sort(key=lambda row: -row[0])
@@ -206,33 +215,35 @@ def read_detections(path: str,
     ``xywha, score`` (le90 boxes fitted to the corners).
 
     Raises:
-        ValueError: ``path:line: reason`` for a malformed line.
+        InputError: ``path:line: reason`` for a malformed line.
+        MissingInputError: the file does not exist.
     """
     index = {c: i for i, c in enumerate(class_names)}
     per_class = [[] for _ in class_names]
-    with open(path, encoding='utf-8') as f:
+    if not os.path.isfile(path):
+        raise MissingInputError(path, 'detection file not found')
+    with open(path, encoding='utf-8-sig') as f:
         lines = f.read().splitlines()
     for lineno, line in enumerate(lines, start=1):
         tokens = line.split()
         if not tokens:
             continue
-        where = f'{path}:{lineno}'
         if len(tokens) != 10:
-            raise ValueError(f'{where}: expected "x1 y1 ... x4 y4 class '
-                             f'score" (10 fields), got {len(tokens)}')
+            raise InputError(path, 'expected "x1 y1 ... x4 y4 class score" '
+                             f'(10 fields), got {len(tokens)}', lineno)
         try:
             values = [float(t) for t in tokens[:8]] + [float(tokens[9])]
         except ValueError:
-            raise ValueError(f'{where}: non-numeric field in {line!r}') \
-                from None
+            raise InputError(path, f'non-numeric field in {line!r}',
+                             lineno) from None
         if not np.all(np.isfinite(values)):
-            raise ValueError(f'{where}: non-finite value in {line!r}')
+            raise InputError(path, f'non-finite value in {line!r}', lineno)
         if tokens[8] not in index:
-            raise ValueError(f'{where}: unknown class {tokens[8]!r}')
+            raise InputError(path, f'unknown class {tokens[8]!r}', lineno)
         per_class[index[tokens[8]]].append(values)
     out = []
     for rows in per_class:
         rows = np.asarray(rows, np.float64).reshape(-1, 9)
-        boxes = poly2obb_np(rows[:, :8], 'le90')
+        boxes = polygon_to_rbox(rows[:, :8], 'le90')
         out.append(np.concatenate([boxes, rows[:, 8:]], 1).astype(np.float32))
     return out

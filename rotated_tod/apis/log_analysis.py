@@ -4,7 +4,7 @@ import os
 from collections import defaultdict
 from typing import Dict, List, Optional, Sequence
 
-from ..core.fileio import atomic_write_bytes
+from ..core.fileio import InputError, MissingInputError, atomic_write_bytes
 
 
 def load_json_log(path: str) -> Dict[str, Dict[str, List[float]]]:
@@ -20,7 +20,9 @@ def load_json_log(path: str) -> Dict[str, Dict[str, List[float]]]:
     }
     iters_per_epoch = 0
     last_global = 0
-    with open(path) as f:
+    if not os.path.isfile(path):
+        raise MissingInputError(path, 'log file not found')
+    with open(path, encoding='utf-8') as f:
         for lineno, line in enumerate(f, start=1):
             line = line.strip()
             if not line:
@@ -28,7 +30,7 @@ def load_json_log(path: str) -> Dict[str, Dict[str, List[float]]]:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as err:
-                raise ValueError(f'{path}:{lineno}: not JSON ({err})') from None
+                raise InputError(path, f'not JSON ({err})', lineno) from None
             mode = record.get('mode')
             if mode not in series:
                 continue

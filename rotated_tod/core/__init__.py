@@ -1,1 +1,1 @@
-from . import anchor, bbox, evaluation, post_processing, visualization  # noqa: F401
+from . import anchor, bbox, evaluation, hook, post_processing, visualization  # noqa: F401

@@ -8,6 +8,7 @@ from ..core.fileio import (
                       write_dota_labels,
 )
 from .dota_split import split_dataset
+from .harbour import HARBOUR_CLASSES, prepare_harbour_dataset
 from .hrsc_convert import convert_hrsc
 from .synthetic import (
                       SYNTHETIC_CLASSES,
@@ -19,6 +20,7 @@ from .synthetic import (
 
 __all__ = [
     'DOTA_CLASSES', 'DOTAAnnotation', 'DOTALabelError', 'DOTAPolyDataset',
+    'HARBOUR_CLASSES', 'prepare_harbour_dataset',
     'SYNTHETIC_CLASSES', 'SyntheticTinyDataset', 'convert_hrsc',
     'generate_synthetic_dataset', 'prepare_synthetic_dataset', 'split_dataset',
     'parse_dota_labels', 'parse_patch_id', 'render_scene', 'write_dota_labels'

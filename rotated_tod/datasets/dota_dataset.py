@@ -2,7 +2,8 @@
 strictly, and evaluates like the DOTA server.
 
 Compared with mmrotate's ``DOTADataset``: malformed label lines, unknown
-classes and missing images are errors naming the file (and line); no tiny
+classes and missing images are errors naming the file (and line), or with
+``on_invalid='skip'`` invalid objects are dropped with a warning; no tiny
 object is dropped when polygons become rotated boxes; DOTA v1.0/v1.5/v2.0
 class sets; ``evaluate`` merges patch results back to full images (when
 ``full_ann_dir`` is given) and scores them with the devkit-exact polygon
@@ -18,14 +19,19 @@ import numpy as np
 from mmdet.datasets.custom import CustomDataset
 from mmrotate.datasets.builder import ROTATED_DATASETS
 
-from ..core.bbox.transforms import poly2obb_np
+from ..core.bbox.transforms import polygon_to_rbox
 from ..core.fileio import (
     DOTA_V1_0_CLASSES,
     DOTAAnnotation,
+    MissingInputError,
+    check_on_invalid,
+    handle_invalid,
     list_label_files,
     parse_dota_labels,
     parse_patch_id,
     resolve_classes,
+    scan_dota_labels,
+    warn_skipped,
 )
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
@@ -52,6 +58,10 @@ class DOTAPolyDataset(CustomDataset):
         merge_iou_thr: rotated-NMS IoU used when merging patches.
         merge_nms: optional NMS config for the merge (e.g. a Gaussian NMS).
         img_suffix: image extension searched first.
+        on_invalid: an invalid label line (bad format, unknown class,
+            degenerate polygon) is an error (``'error'``) or its object is
+            dropped with a warning naming ``file:line`` and a count at the
+            end (``'skip'``; the image stays).
     """
     CLASSES = DOTA_V1_0_CLASSES
 
@@ -66,7 +76,9 @@ class DOTAPolyDataset(CustomDataset):
                  merge_iou_thr: float = 0.1,
                  merge_nms: Optional[dict] = None,
                  img_suffix: str = '.png',
+                 on_invalid: str = 'error',
                  **kwargs):
+        self.on_invalid = check_on_invalid(on_invalid)
         self.version = version
         self.difficulty = difficulty
         self.full_ann_dir = full_ann_dir
@@ -86,8 +98,8 @@ class DOTAPolyDataset(CustomDataset):
         for suffix in (self.img_suffix, ) + IMAGE_SUFFIXES:
             if osp.exists(osp.join(self.img_prefix or '', img_id + suffix)):
                 return img_id + suffix
-        raise FileNotFoundError(
-            f'{label_file}: no image {img_id}{self.img_suffix} in '
+        raise MissingInputError(
+            label_file, f'no image {img_id}{self.img_suffix} in '
             f'{self.img_prefix}')
 
     def load_annotations(self, ann_folder: str) -> List[dict]:
@@ -98,8 +110,8 @@ class DOTAPolyDataset(CustomDataset):
         infos = []
         if not label_files:
             if not self.test_mode:
-                raise FileNotFoundError(
-                    f'{ann_folder}: no label files (.txt) for training')
+                raise MissingInputError(
+                    ann_folder, 'no label files (.txt) for training')
             image_dir = ann_folder if osp.isdir(ann_folder) else \
                 self.img_prefix
             for name in sorted(os.listdir(image_dir)):
@@ -109,13 +121,17 @@ class DOTAPolyDataset(CustomDataset):
                              ann=self.annotation_to_ann(
                                  DOTAAnnotation.empty())))
             return infos
+        skipped = 0
         for label_file in label_files:
             img_id = osp.splitext(osp.basename(label_file))[0]
-            ann = parse_dota_labels(label_file, self.CLASSES)
+            scan = scan_dota_labels(label_file, self.CLASSES)
+            skipped += handle_invalid(scan.problems, self.on_invalid)
+            ann = scan.ann
             keep = ~ann.difficult | (self.difficulty >= 1)
             infos.append(
                 dict(filename=self._find_image(img_id, label_file),
                      ann=self.annotation_to_ann(ann, keep)))
+        warn_skipped(skipped, f'the label files of {ann_folder}')
         return infos
 
     def annotation_to_ann(self, ann: DOTAAnnotation,
@@ -125,7 +141,7 @@ class DOTAPolyDataset(CustomDataset):
             keep = np.ones(len(ann), bool)
         polygons = ann.polygons[keep]
         return dict(
-            bboxes=poly2obb_np(polygons, self.version).astype(np.float32),
+            bboxes=polygon_to_rbox(polygons, self.version).astype(np.float32),
             labels=ann.labels[keep].astype(np.int64),
             polygons=polygons.astype(np.float32),
             difficult=ann.difficult[keep],
@@ -170,6 +186,7 @@ class DOTAPolyDataset(CustomDataset):
                  iou_thr: Union[float, Sequence[float]] = 0.5,
                  use_07_metric: bool = True,
                  nproc: int = 1,
+                 size_ranges: bool = True,
                  **kwargs) -> Dict[str, float]:
         """Server-style evaluation: full images (patches merged) when
         ``full_ann_dir`` is set, else the images of this dataset.
@@ -185,11 +202,14 @@ class DOTAPolyDataset(CustomDataset):
                 ``mAP_50_95``) are added.
             use_07_metric: VOC07 11-point (devkit default) or VOC12 area AP
                 for ``'mAP'``.
+            size_ranges: add AP by AI-TOD size range (``AP_vt``, ``AP_t``,
+                ``AP_s``, ``AP_m``) for ``'mAP'``.
 
         Returns:
             ``mAP``, ``AP_<class>``, the per-threshold keys, and
             ``recall_<size>`` (tiny/small/medium/large, NaN without objects
-            of that size) for ``'mAP'``; the four HRSC keys for ``'hrsc'``.
+            of that size), ``AP_vt/t/s/m`` (NaN without objects in the range)
+            for ``'mAP'``; the four HRSC keys for ``'hrsc'``.
         """
         from ..core.evaluation import eval_hrsc, eval_polygon_map
         metrics = [metric] if isinstance(metric, str) else list(metric)
@@ -204,7 +224,8 @@ class DOTAPolyDataset(CustomDataset):
             dets = [merged[i] for i in ids]
             gts = [
                 parse_dota_labels(osp.join(self.full_ann_dir, i + '.txt'),
-                                  self.CLASSES) for i in ids
+                                  self.CLASSES, on_invalid=self.on_invalid)
+                for i in ids
             ]
         else:
             dets, gts = results, self.annotations()
@@ -213,14 +234,14 @@ class DOTAPolyDataset(CustomDataset):
             report = eval_polygon_map(
                 dets, gts, len(self.CLASSES), iou_thr=iou_thr,
                 use_07_metric=use_07_metric, class_names=self.CLASSES,
-                logger=logger)
+                logger=logger, size_ranges=size_ranges)
             out['mAP'] = report['mAP']
             for name, row in zip(self.CLASSES, report['per_class']):
                 out[f'AP_{name}'] = row['ap']
             out.update({
                 key: float(value)
                 for key, value in report.items()
-                if key.startswith(('mAP_', 'recall_'))
+                if key.startswith(('mAP_', 'recall_', 'AP_'))
             })
         if 'hrsc' in metrics:
             out.update(

@@ -35,9 +35,17 @@ different setting in the same folder is an error) and each finished image in
 ``out_dir/.done/{image}.json`` with its patch names; an image whose marker
 exists and whose patches are all present is skipped. Every file is written
 atomically, so an interrupted run leaves no half-written patch.
+
+Bad input: a run stopped by an invalid label line or an unreadable image
+raises :class:`~rotated_tod.core.fileio.InputError` noting how many images are
+done (running again resumes). ``on_invalid='skip'`` drops invalid objects
+(never their image) with a warning per object and a count at the end. An
+image without a label file is an error before any work; a label file without
+an image is not split, with a warning naming it.
 """
 import contextlib
 import json
+import logging
 import math
 import os
 import os.path as osp
@@ -51,21 +59,32 @@ import numpy as np
 from shapely.geometry import Polygon, box
 from shapely.geometry.polygon import orient
 from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from ..core.fileio import (
     DOTAAnnotation,
+    InputError,
+    MissingInputError,
     atomic_write_image,
     atomic_write_text,
-    parse_dota_labels,
+    check_on_invalid,
+    handle_invalid,
+    list_label_files,
     patch_name,
     polygon_area,
     read_image,
     resolve_classes,
+    scan_dota_labels,
+    warn_skipped,
     write_dota_labels,
 )
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
 PadValue = Union[int, Tuple[int, int, int]]
+# label files without an image named in a warning; the count covers all
+MAX_NAMED = 10
+
+logger = logging.getLogger('rotated_tod')
 
 
 @dataclass(frozen=True)
@@ -290,28 +309,35 @@ def scale_annotation(ann: DOTAAnnotation, rate: float) -> DOTAAnnotation:
 def split_image(image_path: str,
                 out_dir: str,
                 settings: SplitSettings,
-                label_path: Optional[str] = None) -> Dict[str, int]:
+                label_path: Optional[str] = None,
+                on_invalid: str = 'error') -> Dict[str, int]:
     """Write the patches (and, with ``label_path``, their labels) of one
     image to ``out_dir/images`` and ``out_dir/annfiles``.
 
+    Args:
+        on_invalid: ``'error'`` or ``'skip'`` for invalid label lines (see
+            :func:`~rotated_tod.core.fileio.handle_invalid`).
+
     Returns:
-        ``dict(patches=..., objects=..., skipped=0|1)`` where ``objects``
-        counts the objects written over all patches and ``skipped`` says the
-        image was already done.
+        ``dict(patches=..., objects=..., skipped=0|1, invalid=...)`` where
+        ``objects`` counts the objects written over all patches,
+        ``skipped`` says the image was already done and ``invalid`` counts
+        the objects dropped by ``on_invalid='skip'``.
     """
     image_id = osp.splitext(osp.basename(image_path))[0]
     if '__' in image_id:
-        raise ValueError(f'{image_path}: an image name must not contain '
-                         '"__", which separates the fields of patch names')
+        raise InputError(image_path, 'an image name must not contain "__", '
+                         'which separates the fields of patch names')
     marker = osp.join(out_dir, '.done', image_id + '.json')
     if _is_done(marker, out_dir, settings, label_path is not None):
-        return dict(patches=0, objects=0, skipped=1)
-    ann = None
+        return dict(patches=0, objects=0, skipped=1, invalid=0)
+    ann, invalid = None, 0
     if label_path is not None:
         if not osp.isfile(label_path):
-            raise FileNotFoundError(
-                f'{label_path}: no label file for image {image_path}')
-        ann = parse_dota_labels(label_path, settings.classes)
+            raise MissingInputError(label_path,
+                                    f'no label file for image {image_path}')
+        scan = scan_dota_labels(label_path, settings.classes)
+        ann, invalid = scan.ann, handle_invalid(scan.problems, on_invalid)
     image = read_image(image_path)
     names, num_objects = [], 0
     for rate in settings.rates:
@@ -339,7 +365,8 @@ def split_image(image_path: str,
                            settings.pad_value))
             names.append(name)
     atomic_write_text(marker, json.dumps(dict(patches=names)))
-    return dict(patches=len(names), objects=num_objects, skipped=0)
+    return dict(patches=len(names), objects=num_objects, skipped=0,
+                invalid=invalid)
 
 
 def _is_done(marker: str, out_dir: str, settings: SplitSettings,
@@ -361,7 +388,7 @@ def _is_done(marker: str, out_dir: str, settings: SplitSettings,
 def list_images(img_dir: str) -> List[str]:
     """Sorted image paths of ``img_dir``; a missing folder is an error."""
     if not osp.isdir(img_dir):
-        raise FileNotFoundError(f'{img_dir}: image folder not found')
+        raise MissingInputError(img_dir, 'image folder not found')
     return sorted(
         osp.join(img_dir, f) for f in os.listdir(img_dir)
         if osp.splitext(f)[1].lower() in IMAGE_SUFFIXES)
@@ -379,17 +406,43 @@ def _check_settings(out_dir: str, settings: SplitSettings,
         if previous != record:
             changed = sorted(k for k in set(record) | set(previous)
                              if record.get(k) != previous.get(k))
-            raise ValueError(
-                f'{path}: {out_dir} holds a split made with other settings '
+            raise InputError(
+                path, f'{out_dir} holds a split made with other settings '
                 f'({", ".join(changed)}); use another output folder')
         return
     atomic_write_text(path, json.dumps(record, indent=1))
 
 
 def _split_worker(task: Tuple[str, Optional[str]], out_dir: str,
-                  settings: SplitSettings) -> Dict[str, int]:
+                  settings: SplitSettings, on_invalid: str) -> Dict[str, int]:
     image_path, label_path = task
-    return split_image(image_path, out_dir, settings, label_path)
+    return split_image(image_path, out_dir, settings, label_path, on_invalid)
+
+
+def _label_tasks(images: List[str], ann_dir: str) -> list:
+    """``(image, label file)`` pairs; an image without a label file is an
+    error, a label file without an image a warning (it is not split)."""
+    tasks = [(path, osp.join(ann_dir,
+                             osp.splitext(osp.basename(path))[0] + '.txt'))
+             for path in images]
+    unlabelled = [(image, label) for image, label in tasks
+                  if not osp.isfile(label)]
+    if unlabelled:
+        image, label = unlabelled[0]
+        more = f' (and {len(unlabelled) - 1} more images)' if len(
+            unlabelled) > 1 else ''
+        raise MissingInputError(label,
+                                f'no label file for image {image}{more}')
+    used = {osp.normpath(label) for _, label in tasks}
+    orphans = [osp.basename(f) for f in list_label_files(ann_dir)
+               if osp.normpath(f) not in used]
+    if orphans:
+        named = ', '.join(orphans[:MAX_NAMED]) + (
+            ', ...' if len(orphans) > MAX_NAMED else '')
+        logger.warning('warning: %d label file(s) of %s have no image in the '
+                       'image folder and are not split: %s', len(orphans),
+                       ann_dir, named)
+    return tasks
 
 
 def split_dataset(img_dir: str,
@@ -406,15 +459,25 @@ def split_dataset(img_dir: str,
                   dota_version: str = 'v1.0',
                   save_ext: str = '.png',
                   nproc: int = 1,
-                  progress: bool = True) -> Dict[str, int]:
+                  progress: bool = True,
+                  on_invalid: str = 'error') -> Dict[str, int]:
     """Split every image of ``img_dir`` (labels ``ann_dir/{image}.txt``; no
     ``ann_dir`` is test mode: images only) into ``out_dir/images`` and
     ``out_dir/annfiles``. See the module docstring for the rules.
 
+    Args:
+        on_invalid: ``'error'`` stops at the first invalid label line;
+            ``'skip'`` drops the object with a warning.
+
     Returns:
         totals ``images``, ``patches``, ``objects``, ``skipped`` (images
-        already done by an earlier run).
+        already done by an earlier run), ``invalid`` (objects dropped by
+        ``on_invalid='skip'``).
+
+    Raises:
+        InputError: bad input; its note says how many images are done.
     """
+    check_on_invalid(on_invalid)
     if isinstance(pad_value, (list, tuple)):
         pad_value = tuple(int(v) for v in pad_value)
     settings = SplitSettings(
@@ -425,26 +488,40 @@ def split_dataset(img_dir: str,
         classes=resolve_classes(classes, dota_version))
     images = list_images(img_dir)
     if ann_dir is not None and not osp.isdir(ann_dir):
-        raise FileNotFoundError(f'{ann_dir}: label folder not found')
+        raise MissingInputError(ann_dir, 'label folder not found')
+    tasks = [(path, None) for path in images] if ann_dir is None else \
+        _label_tasks(images, ann_dir)
     for sub in ('images', '.done') + (('annfiles', ) if ann_dir else ()):
         os.makedirs(osp.join(out_dir, sub), exist_ok=True)
     _check_settings(out_dir, settings, ann_dir is not None)
-    tasks = [(path,
-              None if ann_dir is None else osp.join(
-                  ann_dir, osp.splitext(osp.basename(path))[0] + '.txt'))
-             for path in images]
-    worker = partial(_split_worker, out_dir=out_dir, settings=settings)
-    totals = dict(images=len(tasks), patches=0, objects=0, skipped=0)
-    bar = tqdm(total=len(tasks), desc='split', unit='img',
-               disable=not progress)
-    if nproc > 1 and len(tasks) > 1:
-        with _pool_context().Pool(min(nproc, len(tasks))) as pool:
-            for stats in pool.imap_unordered(worker, tasks):
-                _accumulate(totals, stats, bar)
-    else:
-        for task in tasks:
-            _accumulate(totals, worker(task), bar)
-    bar.close()
+    worker = partial(_split_worker, out_dir=out_dir, settings=settings,
+                     on_invalid=on_invalid)
+    totals = dict(images=len(tasks), patches=0, objects=0, skipped=0,
+                  invalid=0)
+    parallel = nproc > 1 and len(tasks) > 1
+    # warnings of the main process are written above the bar, not into its
+    # line (forked workers hold stale copies of the bar: they log plainly);
+    # the bar is closed before an error is printed, so it ends its line
+    with (contextlib.nullcontext() if parallel else logging_redirect_tqdm(
+            [logger])), tqdm(total=len(tasks), desc='split', unit='img',
+                             disable=not progress) as bar:
+        try:
+            if parallel:
+                with _pool_context().Pool(min(nproc, len(tasks))) as pool:
+                    for stats in pool.imap_unordered(worker, tasks):
+                        _accumulate(totals, stats, bar)
+            else:
+                for task in tasks:
+                    _accumulate(totals, worker(task), bar)
+        except InputError as err:
+            done = sum(
+                osp.isfile(osp.join(out_dir, '.done',
+                                    osp.splitext(osp.basename(image))[0] +
+                                    '.json')) for image, _ in tasks)
+            err.note = (f'{done} of {len(tasks)} images done; running '
+                        'again resumes')
+            raise
+    warn_skipped(totals['invalid'], f'the label files of {ann_dir}')
     return totals
 
 
@@ -456,6 +533,6 @@ def _pool_context():
 
 
 def _accumulate(totals: Dict[str, int], stats: Dict[str, int], bar) -> None:
-    for key in ('patches', 'objects', 'skipped'):
+    for key in ('patches', 'objects', 'skipped', 'invalid'):
         totals[key] += stats[key]
     bar.update(1)

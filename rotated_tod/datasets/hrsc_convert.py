@@ -7,7 +7,7 @@ XML holds ``HRSC_Objects/HRSC_Object`` entries with the rotated box
 ``xywha`` convention as ours, as mmrotate's ``HRSCDataset`` reads it) and a
 ``difficult`` flag. The converter writes ``out/{split}/images/{id}.bmp``
 (a symlink to the original, or a copy) and ``out/{split}/labelTxt/{id}.txt``
-whose lines are the box corners (:func:`obb2poly`) with the class ``ship``
+whose lines are the box corners (:func:`rbox_to_polygon`) with the class ``ship``
 (the single-class task every HRSC2016 result is reported on). Images with no
 ship get an empty label file. Errors name the XML file (and the object).
 """
@@ -20,14 +20,19 @@ from typing import Dict, List, Sequence
 import numpy as np
 from tqdm import tqdm
 
-from ..core.bbox.transforms import obb2poly
-from ..core.fileio import DOTAAnnotation, write_dota_labels
+from ..core.bbox.transforms import rbox_to_polygon
+from ..core.fileio import (
+    DOTAAnnotation,
+    InputError,
+    MissingInputError,
+    write_dota_labels,
+)
 
 HRSC_CLASSES = ('ship', )
 BOX_FIELDS = ('mbox_cx', 'mbox_cy', 'mbox_w', 'mbox_h', 'mbox_ang')
 
 
-class HRSCAnnotationError(ValueError):
+class HRSCAnnotationError(InputError):
     """A malformed HRSC2016 XML file; the message starts with its path."""
 
 
@@ -36,8 +41,8 @@ def _first_dir(root: str, candidates: Sequence[str], what: str) -> str:
         path = osp.join(root, name)
         if osp.isdir(path):
             return path
-    raise FileNotFoundError(
-        f'{root}: no {what} folder (looked for {", ".join(candidates)})')
+    raise MissingInputError(
+        root, f'no {what} folder (looked for {", ".join(candidates)})')
 
 
 def parse_hrsc_xml(path: str) -> DOTAAnnotation:
@@ -92,7 +97,7 @@ def parse_hrsc_xml(path: str) -> DOTAAnnotation:
         ann = DOTAAnnotation.empty()
         ann.meta = meta
         return ann
-    polygons = obb2poly(np.asarray(boxes, np.float64))
+    polygons = rbox_to_polygon(np.asarray(boxes, np.float64))
     return DOTAAnnotation(polygons, np.zeros(len(boxes), np.int64),
                           np.asarray(difficult, bool), meta)
 
@@ -142,7 +147,7 @@ def convert_hrsc(root: str,
     for split in splits:
         set_file = osp.join(set_dir, split + '.txt')
         if not osp.isfile(set_file):
-            raise FileNotFoundError(f'{set_file}: image set not found')
+            raise MissingInputError(set_file, 'image set not found')
         out_img = osp.join(out_dir, split, 'images')
         out_ann = osp.join(out_dir, split, 'labelTxt')
         os.makedirs(out_img, exist_ok=True)
@@ -152,14 +157,13 @@ def convert_hrsc(root: str,
                              disable=not progress):
             xml = osp.join(ann_dir, image_id + '.xml')
             if not osp.isfile(xml):
-                raise FileNotFoundError(
-                    f'{set_file}: image {image_id} has no annotation {xml}')
+                raise MissingInputError(
+                    set_file, f'image {image_id} has no annotation {xml}')
             ann = parse_hrsc_xml(xml)
             src = osp.join(img_dir, ann.meta.get('filename',
                                                  image_id + '.bmp'))
             if not osp.isfile(src):
-                raise FileNotFoundError(
-                    f'{xml}: image file {src} not found')
+                raise MissingInputError(xml, f'image file {src} not found')
             ext = osp.splitext(src)[1]
             _place_image(src, osp.join(out_img, image_id + ext), copy)
             write_dota_labels(osp.join(out_ann, image_id + '.txt'),

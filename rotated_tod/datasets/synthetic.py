@@ -26,9 +26,8 @@ import numpy as np
 from mmrotate.datasets.builder import ROTATED_DATASETS
 from tqdm import tqdm
 
-from ..core.bbox.transforms import obb2poly
-from ..core.fileio import (atomic_write_image, atomic_write_text,
-                           format_dota_labels)
+from ..core.bbox.transforms import rbox_to_polygon
+from ..core.fileio import atomic_write_image, atomic_write_text, format_dota_labels
 from .dota_dataset import DOTAPolyDataset
 
 SYNTHETIC_CLASSES = ('vehicle', 'ship', 'plane', 'storage-tank')
@@ -83,7 +82,7 @@ def _draw_background(rng: np.random.Generator, h: int,
 
 def _rect(cx, cy, length, width, angle) -> np.ndarray:
     """Corner points (4, 2) of an oriented rectangle, ``angle`` in radians."""
-    return obb2poly(np.array([cx, cy, length, width, angle])).reshape(4, 2)
+    return rbox_to_polygon(np.array([cx, cy, length, width, angle])).reshape(4, 2)
 
 
 def _draw_vehicle(img, rng, cx, cy, length, width, angle) -> np.ndarray:
@@ -311,7 +310,7 @@ def generate_synthetic_dataset(out_dir: str,
         image, objects = render_scene(seed, k, size, density)
         for _, cname, _ in objects:
             counts[cname] += 1
-        polys = obb2poly(np.array([o[0] for o in objects]).reshape(-1, 5))
+        polys = rbox_to_polygon(np.array([o[0] for o in objects]).reshape(-1, 5))
         text = format_dota_labels(
             polys, [o[1] for o in objects], [o[2] for o in objects],
             meta={'imagesource': 'rotated_tod-synthetic', 'gsd': '0.3'})

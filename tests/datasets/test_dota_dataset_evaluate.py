@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from rotated_tod.core.bbox.transforms import obb2poly
+from rotated_tod.core.bbox.transforms import rbox_to_polygon
 from rotated_tod.core.evaluation import (
     eval_dota_task1,
     eval_polygon_map,
@@ -86,7 +86,7 @@ def test_format_results_writes_a_submission_that_reads_back(dataset, tmp_path):
     for name, per_class in zip(dataset.image_ids(), results):
         for c, dets in enumerate(per_class):
             np.testing.assert_allclose(back[name][c][:, :8],
-                                       obb2poly(dets[:, :5]), atol=0.006)
+                                       rbox_to_polygon(dets[:, :5]), atol=0.006)
     # scored from the files, the submission gets the in-memory mAP
     report = eval_dota_task1(str(tmp_path / 'sub'), str(tmp_path / 'labelTxt'),
                              CLASSES)

@@ -11,8 +11,7 @@ from PIL import Image
 from shapely.geometry import Polygon
 
 from rotated_tod.core.bbox.polygon import polygon_iou
-from rotated_tod.core.bbox.transforms import obb2poly, poly2obb_np
-from rotated_tod.core.post_processing import merge_patch_results
+from rotated_tod.core.bbox.transforms import polygon_to_rbox, rbox_to_polygon
 from rotated_tod.core.fileio import (
     DOTA_CLASSES,
     DOTAAnnotation,
@@ -24,6 +23,7 @@ from rotated_tod.core.fileio import (
     patch_name,
     polygon_area,
 )
+from rotated_tod.core.post_processing import merge_patch_results
 from rotated_tod.datasets.dota_split import (
     SplitSettings,
     crop_patch,
@@ -352,7 +352,7 @@ def _patch_results(out_dir: Path):
         patch_id = f[:-4]
         ann = parse_dota_labels(str(out_dir / 'annfiles' / f), CLASSES)
         rate = parse_patch_id(patch_id)[1]
-        boxes = poly2obb_np(ann.polygons)
+        boxes = polygon_to_rbox(ann.polygons)
         scores = polygon_area(ann.polygons) / rate**2 / 1e7
         dets = np.concatenate([boxes, scores[:, None]], 1)
         ids.append(patch_id)
@@ -409,8 +409,8 @@ def test_split_merge_round_trip_real_labels(tmp_path):
             dets = merged[image_id][c]
             # the rectangle fitted to each object vs. the merged boxes
             ious = polygon_iou(
-                obb2poly(poly2obb_np(ann.polygons[ann.labels == c])),
-                obb2poly(dets[:, :5].astype(np.float64)))
+                rbox_to_polygon(polygon_to_rbox(ann.polygons[ann.labels == c])),
+                rbox_to_polygon(dets[:, :5].astype(np.float64)))
             best = ious.max(1)
             assert (best > 0.95).all(), (image_id, CLASSES[c], best.min())
 
@@ -438,4 +438,90 @@ def test_split_image_returns_counts(tmp_path):
     stats = split_image(str(tmp_path / 'images' / 'c.png'),
                         str(tmp_path / 'out'), settings,
                         str(tmp_path / 'labelTxt' / 'c.txt'))
-    assert stats == dict(patches=4, objects=1, skipped=0)
+    assert stats == dict(patches=4, objects=1, skipped=0, invalid=0)
+
+
+# --- bad input ---------------------------------------------------------------
+
+def test_skip_drops_invalid_objects_never_the_image(tmp_path, caplog):
+    _write_sample(tmp_path, 'img', (64, 64), [
+        _line(_rect(2, 2, 12, 12)),
+        '5 5 5 5 5 5 5 5 plane 0',                 # 2: four equal points
+        _line(_rect(20, 20, 30, 30), 'tank'),      # 3: unknown class
+        _line(_rect(40, 40, 50, 50), 'ship', 1),
+    ])
+    args = (str(tmp_path / 'images'), str(tmp_path / 'out'),
+            str(tmp_path / 'labelTxt'))
+    with pytest.raises(DOTALabelError, match='degenerate'):
+        split_dataset(*args, patch_size=64, gap=0, progress=False)
+    with caplog.at_level('WARNING', logger='rotated_tod'):
+        totals = split_dataset(*args, patch_size=64, gap=0, progress=False,
+                               on_invalid='skip')
+    assert (totals['objects'], totals['invalid']) == (2, 2)
+    ann = parse_dota_labels(str(tmp_path / 'out' / 'annfiles' /
+                                'img__1__0___0.txt'), CLASSES)
+    assert ann.polygons.tolist() == [_rect(2, 2, 12, 12),
+                                     _rect(40, 40, 50, 50)]
+    label = tmp_path / 'labelTxt' / 'img.txt'
+    assert caplog.messages[0].startswith(f'warning: {label}:2: degenerate')
+    assert caplog.messages[1].startswith(f'warning: {label}:3: unknown class')
+    assert caplog.messages[2] == (
+        f'warning: 2 invalid object(s) skipped in the label files of '
+        f'{tmp_path / "labelTxt"} (on_invalid=skip)')
+
+
+def test_an_error_says_how_far_the_run_got_and_it_resumes(tmp_path):
+    for name in ('a', 'b', 'c'):
+        _write_sample(tmp_path, name, (40, 40), [_line(_rect(2, 2, 12, 12))])
+    with open(tmp_path / 'labelTxt' / 'b.txt', 'a') as f:
+        f.write('2 2 12 2 12 12 2 12 plane 2\n')
+    args = (str(tmp_path / 'images'), str(tmp_path / 'out'),
+            str(tmp_path / 'labelTxt'))
+    with pytest.raises(DOTALabelError) as err:
+        split_dataset(*args, patch_size=64, gap=0, progress=False)
+    assert str(err.value) == (
+        f'{tmp_path / "labelTxt" / "b.txt"}:2: difficult flag must be 0 or '
+        "1, got '2' (1 of 3 images done; running again resumes)")
+    totals = split_dataset(*args, patch_size=64, gap=0, progress=False,
+                           on_invalid='skip')
+    assert (totals['skipped'], totals['objects'], totals['invalid']) == \
+        (1, 2, 1)
+
+
+def test_labels_and_images_that_do_not_pair_up(tmp_path, caplog):
+    _write_sample(tmp_path, 'a', (40, 40), [_line(_rect(2, 2, 12, 12))])
+    for name in ('x', 'y'):
+        (tmp_path / 'labelTxt' / f'{name}.txt').write_text(
+            _line(_rect(2, 2, 12, 12)) + '\n')
+    args = (str(tmp_path / 'images'), str(tmp_path / 'out'),
+            str(tmp_path / 'labelTxt'))
+    with caplog.at_level('WARNING', logger='rotated_tod'):
+        totals = split_dataset(*args, patch_size=64, gap=0, progress=False)
+    assert totals['objects'] == 1
+    assert caplog.messages == [
+        f'warning: 2 label file(s) of {tmp_path / "labelTxt"} have no image '
+        'in the image folder and are not split: x.txt, y.txt']
+    cv2.imwrite(str(tmp_path / 'images' / 'z.png'),
+                np.zeros((8, 8, 3), np.uint8))
+    with pytest.raises(FileNotFoundError) as err:
+        split_dataset(*args[:1], str(tmp_path / 'out2'), args[2],
+                      patch_size=64, gap=0, progress=False)
+    assert str(err.value) == (
+        f'{tmp_path / "labelTxt" / "z.txt"}: no label file for image '
+        f'{tmp_path / "images" / "z.png"}')
+    assert not (tmp_path / 'out2').exists()      # stopped before any work
+
+
+def test_a_worker_error_reaches_the_parent_whole(tmp_path):
+    for name in ('a', 'b', 'c'):
+        _write_sample(tmp_path, name, (40, 40), ['0 0 10 0 10 10 0 10 tank 0'
+                                                 if name == 'b' else
+                                                 _line(_rect(2, 2, 12, 12))])
+    with pytest.raises(DOTALabelError) as err:
+        split_dataset(str(tmp_path / 'images'), str(tmp_path / 'out'),
+                      str(tmp_path / 'labelTxt'), patch_size=64, gap=0,
+                      nproc=2, progress=False)
+    # pickled across the process boundary: path, line and kind survive
+    assert (err.value.path, err.value.line, err.value.kind) == (
+        str(tmp_path / 'labelTxt' / 'b.txt'), 1, 'unknown class')
+    assert err.value.note.endswith(' of 3 images done; running again resumes')

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rotated_tod.core.bbox.transforms import poly2obb_np
+from rotated_tod.core.bbox.transforms import polygon_to_rbox
 from rotated_tod.core.fileio import parse_dota_labels
 from rotated_tod.datasets.hrsc_convert import (
     HRSCAnnotationError,
@@ -62,7 +62,7 @@ def test_convert_writes_dota_layout(tmp_path):
                                            _corners(*box[:5]), atol=0.06)
                 assert bool(diff) == box[5]
                 # and back: the minimum-area rectangle is the HRSC box
-                cx, cy, w, h, a = poly2obb_np(poly[None])[0]
+                cx, cy, w, h, a = polygon_to_rbox(poly[None])[0]
                 np.testing.assert_allclose([cx, cy, w, h], box[:4],
                                            atol=0.1)
                 assert abs(np.sin(a - box[4])) < 1e-2

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from rotated_tod.apis.inference import read_detections, write_detections
-from rotated_tod.core.bbox.transforms import poly2obb_np
-from rotated_tod.core.visualization import class_palette, draw_detection_errors
+from rotated_tod.core.bbox.transforms import polygon_to_rbox
 from rotated_tod.core.fileio import DOTA_CLASSES, parse_dota_labels
+from rotated_tod.core.visualization import class_palette, draw_detection_errors
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / 'tests' / 'data'
@@ -72,7 +72,7 @@ def test_vis_cli_modes(dota_sample, tmp_path):
     vis = load_tool('vis.py')
     ann = parse_dota_labels(str(dota_sample / 'labelTxt' / 'P1888.txt'),
                             CLASSES)
-    boxes = poly2obb_np(ann.polygons)
+    boxes = polygon_to_rbox(ann.polygons)
     dets = [np.concatenate([boxes[ann.labels == c],
                             np.ones((int((ann.labels == c).sum()), 1))],
                            1).astype(np.float32) for c in range(len(CLASSES))]

@@ -85,7 +85,9 @@ def test_cli_options(dataset, capsys):
 
 
 def test_cli_reports_errors(dataset, capsys):
-    tool = load_tool()
-    code = tool.main([str(dataset / 'nowhere'), str(dataset / 'labelTxt')])
-    assert code == 1
-    assert 'nowhere' in capsys.readouterr().err
+    from rotated_tod.apis.cli import run_cli
+    code = run_cli(load_tool().main,
+                   [str(dataset / 'nowhere'), str(dataset / 'labelTxt')])
+    assert code == 2
+    assert capsys.readouterr().err == \
+        f'error: {dataset / "nowhere"}: no such folder or zip file\n'

@@ -8,6 +8,7 @@ ROOT/split/{train,val}/{images,annfiles} (patches, as configs expect).
 An interrupted run resumes where it stopped.
 """
 import argparse
+import sys
 
 
 def main(argv=None) -> None:
@@ -21,6 +22,11 @@ def main(argv=None) -> None:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--nproc', type=int, default=1)
     args = parser.parse_args(argv)
+    if min(args.train, args.val) < 0 or min(args.image_size,
+                                            args.patch_size) <= 0:
+        parser.error('scene counts must be >= 0 and sizes positive')
+    if not 0 <= args.gap < args.patch_size:
+        parser.error('--gap must lie in [0, --patch-size)')
     from rotated_tod.datasets import prepare_synthetic_dataset
     folders = prepare_synthetic_dataset(
         args.root, args.train, args.val, args.image_size, args.patch_size,
@@ -30,4 +36,5 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    from rotated_tod.apis.cli import run_cli
+    sys.exit(run_cli(main))

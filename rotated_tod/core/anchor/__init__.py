@@ -1,3 +1,4 @@
+from .receptive_field_anchor import ReceptiveFieldAnchorGenerator
 from .receptive_field_prior import (
                                     ReceptiveFieldPriorGenerator,
                                     backbone_receptive_fields,
@@ -5,6 +6,7 @@ from .receptive_field_prior import (
 )
 
 __all__ = [
-    'ReceptiveFieldPriorGenerator', 'backbone_receptive_fields',
+    'ReceptiveFieldAnchorGenerator', 'ReceptiveFieldPriorGenerator',
+    'backbone_receptive_fields',
     'level_receptive_fields'
 ]

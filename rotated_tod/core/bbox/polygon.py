@@ -186,9 +186,14 @@ def polygon_iou_aligned(polys1: np.ndarray, polys2: np.ndarray) -> np.ndarray:
 
 def polygon_bounds(polys: np.ndarray) -> np.ndarray:
     """(N, 8) quadrilaterals -> (N, 4) enclosing ``xmin ymin xmax ymax``."""
-    polys = _as_quads(polys, 'polys')
-    xs, ys = polys[:, 0::2], polys[:, 1::2]
-    return np.stack([xs.min(1), ys.min(1), xs.max(1), ys.max(1)], 1)
+    p = _as_quads(polys, 'polys')
+    # column by column: numpy reduces a long axis much faster than 4-wide rows
+    return np.stack([
+        np.minimum(np.minimum(p[:, 0], p[:, 2]), np.minimum(p[:, 4], p[:, 6])),
+        np.minimum(np.minimum(p[:, 1], p[:, 3]), np.minimum(p[:, 5], p[:, 7])),
+        np.maximum(np.maximum(p[:, 0], p[:, 2]), np.maximum(p[:, 4], p[:, 6])),
+        np.maximum(np.maximum(p[:, 1], p[:, 3]), np.maximum(p[:, 5], p[:, 7]))
+    ], 1)
 
 
 def bounds_overlap(bounds1: np.ndarray, bounds2: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ import torch
 from mmcv.ops import box_iou_rotated
 from mmrotate.core.bbox.iou_calculators.builder import ROTATED_IOU_CALCULATORS
 
-from .transforms import obb2hbb
+from .transforms import rbox_to_hbox
 
 #: Pairs tested per block of the enclosing-box filter (bounds its memory).
 PAIRS_PER_BLOCK = 1 << 22
@@ -45,7 +45,7 @@ def rbbox_overlaps_sparse(bboxes1: torch.Tensor,
     out = b1.new_zeros((rows, cols))
     if rows * cols == 0:
         return out.to(dtype)
-    h1, h2 = obb2hbb(b1), obb2hbb(b2)
+    h1, h2 = rbox_to_hbox(b1), rbox_to_hbox(b2)
     block = max(1, PAIRS_PER_BLOCK // cols)
     for start in range(0, rows, block):
         hb = h1[start:start + block]

@@ -14,7 +14,7 @@ Array = Union[np.ndarray, torch.Tensor]
 ANGLE_VERSIONS = ('oc', 'le90', 'le135')
 
 
-def obb2poly(boxes: Array) -> Array:
+def rbox_to_polygon(boxes: Array) -> Array:
     """(..., 5) boxes -> (..., 8) corners, in the order
     ``c + R(theta) (-w/2,-h/2), (w/2,-h/2), (w/2,h/2), (-w/2,h/2)``."""
     lib = torch if isinstance(boxes, torch.Tensor) else np
@@ -29,14 +29,26 @@ def obb2poly(boxes: Array) -> Array:
     return lib.stack(corners, -1)
 
 
-def obb2hbb(boxes: Array) -> Array:
+def rbox_to_hbox(boxes: Array) -> Array:
     """(..., 5) boxes -> (..., 4) enclosing axis-aligned ``x1 y1 x2 y2``."""
-    poly = obb2poly(boxes)
+    poly = rbox_to_polygon(boxes)
     xs, ys = poly[..., 0::2], poly[..., 1::2]
     if isinstance(poly, torch.Tensor):
         return torch.stack([xs.min(-1)[0], ys.min(-1)[0],
                             xs.max(-1)[0], ys.max(-1)[0]], -1)
     return np.stack([xs.min(-1), ys.min(-1), xs.max(-1), ys.max(-1)], -1)
+
+
+def as_polygons(boxes_or_polys: np.ndarray) -> np.ndarray:
+    """(N, 5) ``xywha`` boxes or (N, 8) polygons -> (N, 8) float64 polygons
+    (:func:`rbox_to_polygon` of boxes; polygons as they are)."""
+    arr = np.asarray(boxes_or_polys, np.float64)
+    if arr.size == 0:
+        return np.zeros((0, 8))
+    if arr.ndim != 2 or arr.shape[1] not in (5, 8):
+        raise ValueError(f'expected (N, 5) boxes or (N, 8) polygons, got '
+                         f'{arr.shape}')
+    return rbox_to_polygon(arr) if arr.shape[1] == 5 else arr
 
 
 def normalize_angle(boxes: np.ndarray, version: str = 'le90') -> np.ndarray:
@@ -55,7 +67,29 @@ def normalize_angle(boxes: np.ndarray, version: str = 'le90') -> np.ndarray:
     return out
 
 
-def poly2obb_np(polys: np.ndarray, version: str = 'le90') -> np.ndarray:
+def regularize_rboxes(boxes: Array, version: str = 'le90') -> Array:
+    """(..., 5) boxes with any sides and angle -> the same rectangles in the
+    convention ``version``: ``le90`` ``w >= h`` and ``theta in [-pi/2,
+    pi/2)``; ``le135`` ``w >= h`` and ``theta in [-pi/4, 3 pi/4)``; ``oc``
+    as :func:`normalize_angle`. numpy or torch; dtype and device kept."""
+    if version not in ANGLE_VERSIONS:
+        raise ValueError(f'angle version must be one of {ANGLE_VERSIONS}')
+    lib = torch if isinstance(boxes, torch.Tensor) else np
+    cx, cy, w, h, a = (boxes[..., i] for i in range(5))
+    swap = w < h
+    w, h, a = lib.where(swap, h, w), lib.where(swap, w, h), lib.where(
+        swap, a + np.pi / 2, a)
+    a = (a + np.pi / 2) % np.pi - np.pi / 2
+    if version == 'le135':
+        a = lib.where(a < -np.pi / 4, a + np.pi, a)
+    elif version == 'oc':
+        swap = a <= 0
+        w, h, a = lib.where(swap, h, w), lib.where(swap, w, h), lib.where(
+            swap, a + np.pi / 2, a)
+    return lib.stack([cx, cy, w, h, a], -1)
+
+
+def polygon_to_rbox(polys: np.ndarray, version: str = 'le90') -> np.ndarray:
     """(N, 8) quadrilaterals -> (N, 5) minimum-area rotated rectangles.
 
     Unlike mmrotate's ``poly2obb_np`` no box is dropped: sides shorter than

@@ -1,4 +1,5 @@
 from .dota_task1 import (
+    AITOD_SIZE_RANGES,
     COCO_IOU_THRS,
     SIZE_RANGES,
     ClassMatches,
@@ -12,18 +13,16 @@ from .dota_task1 import (
     voc_ap,
 )
 from .submission import (
-    Task1Records,
     detections_to_polygons,
     read_dota_submission,
-    read_task1_file,
     task1_files,
     write_dota_submission,
 )
 
 __all__ = [
-    'COCO_IOU_THRS', 'SIZE_RANGES', 'ClassMatches', 'eval_dota_task1',
+    'AITOD_SIZE_RANGES', 'COCO_IOU_THRS', 'SIZE_RANGES', 'ClassMatches',
+    'eval_dota_task1',
     'eval_hrsc', 'eval_polygon_map', 'format_report', 'match_class',
-    'match_results', 'summarize', 'voc_ap', 'Task1Records',
-    'detections_to_polygons', 'read_dota_submission', 'read_task1_file',
-    'task1_files', 'write_dota_submission'
+    'match_results', 'summarize', 'voc_ap', 'detections_to_polygons',
+    'read_dota_submission', 'task1_files', 'write_dota_submission'
 ]

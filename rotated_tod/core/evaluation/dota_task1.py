@@ -31,6 +31,18 @@ mean, e.g. ``mAP_50_95``) and recall by object size at the first threshold,
 over non-difficult objects of all classes, size = ``sqrt(polygon area)``:
 tiny < 16 px <= small < 32 <= medium < 96 <= large.
 
+AP by object size (``size_ranges=True``), following AI-TOD's ranges on
+``sqrt(polygon area)``: very tiny [2, 8), tiny [8, 16), small [16, 32),
+medium [32, 64) px (AI-TOD: Wang et al., "Tiny Object Detection in Aerial
+Images", ICPR 2020), with COCO's area-range rules (``cocoeval``): objects
+outside the range are ignored like difficult ones (a detection whose best
+object is one of them is neither TP nor FP), a detection counted as FP is
+ignored instead when its own size is outside the range, and the recall
+counts the non-difficult objects inside the range. The matching itself is
+the devkit's (best-IoU object), not COCO's preference for non-ignored
+objects. ``AP_vt``, ``AP_t``, ``AP_s``, ``AP_m`` average over the classes
+that have objects in the range (COCO; NaN when none has).
+
 Matching is vectorised: a detection's best object does not depend on which
 objects are already taken, so it is found once for all thresholds (bounding
 box prefilter, then exact polygon IoU on overlapping pairs only), and the
@@ -40,22 +52,30 @@ detections.
 import math
 import os.path as osp
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ..bbox.polygon import bounds_overlap, polygon_bounds, polygon_iou_aligned
 from ..fileio import (
     DOTAAnnotation,
+    InputError,
+    check_on_invalid,
+    handle_invalid,
     list_label_files,
-    parse_dota_labels,
+    parse_task1,
     polygon_area,
+    scan_dota_labels,
+    warn_skipped,
 )
-from ..bbox.polygon import bounds_overlap, polygon_bounds, polygon_iou_aligned
-from .submission import detections_to_polygons, read_task1_file, task1_files
+from .submission import detections_to_polygons, task1_files
 
 # (name, min side, max side) on sqrt(polygon area), in pixels.
 SIZE_RANGES = (('tiny', 0.0, 16.0), ('small', 16.0, 32.0),
                ('medium', 32.0, 96.0), ('large', 96.0, math.inf))
+# AI-TOD's size ranges (key suffix, min side, max side) for AP by size.
+AITOD_SIZE_RANGES = (('vt', 2.0, 8.0), ('t', 8.0, 16.0), ('s', 16.0, 32.0),
+                     ('m', 32.0, 64.0))
 COCO_IOU_THRS = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
 # Detection-object pairs tested at once; bounds temporary memory.
 PAIR_CHUNK = 2_000_000
@@ -98,11 +118,13 @@ class ClassMatches:
         best_gt: (D,) index of that object in this class's objects, -1 if none.
         gt_difficult: (G,) bool.
         gt_size: (G,) ``sqrt(polygon area)``.
+        det_size: (D,) ``sqrt(polygon area)`` of the sorted detections.
     """
     best_iou: np.ndarray
     best_gt: np.ndarray
     gt_difficult: np.ndarray
     gt_size: np.ndarray
+    det_size: np.ndarray
 
     @property
     def num_gts(self) -> int:
@@ -112,24 +134,38 @@ class ClassMatches:
     def num_dets(self) -> int:
         return len(self.best_iou)
 
-    def true_positives(self, iou_thr: float) -> tuple:
-        """(tp, fp) bool (D,) under the devkit's rules at ``iou_thr``."""
+    def gt_ignored(self, size_range: Optional[Tuple[float, float]] = None
+                   ) -> np.ndarray:
+        """(G,) bool: difficult, or outside ``[min, max)`` side when given."""
+        if size_range is None:
+            return self.gt_difficult
+        return self.gt_difficult | ~_inside(self.gt_size, size_range)
+
+    def true_positives(self, iou_thr: float,
+                       size_range: Optional[Tuple[float, float]] = None
+                       ) -> tuple:
+        """(tp, fp) bool (D,) under the devkit's rules at ``iou_thr``,
+        restricted to a size range with COCO's rules when given."""
         hit = self.best_iou > iou_thr
         ignored = np.zeros(self.num_dets, bool)
-        ignored[hit] = self.gt_difficult[self.best_gt[hit]]
+        ignored[hit] = self.gt_ignored(size_range)[self.best_gt[hit]]
         counted = np.nonzero(hit & ~ignored)[0]
         _, first = np.unique(self.best_gt[counted], return_index=True)
         tp = np.zeros(self.num_dets, bool)
         tp[counted[first]] = True
-        return tp, ~tp & ~ignored
+        fp = ~tp & ~ignored
+        if size_range is not None:
+            fp &= _inside(self.det_size, size_range)
+        return tp, fp
 
-    def average_precision(self, iou_thr: float,
-                          use_07_metric: bool) -> tuple:
+    def average_precision(self, iou_thr: float, use_07_metric: bool,
+                          size_range: Optional[Tuple[float, float]] = None
+                          ) -> tuple:
         """(ap, recall, matched objects (G,) bool) at ``iou_thr``."""
-        tp, fp = self.true_positives(iou_thr)
+        tp, fp = self.true_positives(iou_thr, size_range)
         matched = np.zeros(len(self.gt_difficult), bool)
         matched[self.best_gt[tp]] = True
-        npos = self.num_gts
+        npos = int((~self.gt_ignored(size_range)).sum())
         if npos == 0:
             return 0.0, math.nan, matched
         tp_sum = np.cumsum(tp, dtype=np.float64)
@@ -173,17 +209,27 @@ def match_class(det_polys: np.ndarray, det_scores: np.ndarray,
     pairs = gt_count[det_images]
     pair_end = np.cumsum(pairs)
     det_bounds, gt_bounds = polygon_bounds(det_polys), polygon_bounds(gt_polys)
+    det_x0, det_x1 = det_bounds[:, 0].copy(), det_bounds[:, 2].copy()
+    gt_x0, gt_x1 = gt_bounds[:, 0].copy(), gt_bounds[:, 2].copy()
     start = 0
     while start < num:
         base = pair_end[start - 1] if start else 0
         stop = max(int(np.searchsorted(pair_end, base + PAIR_CHUNK, 'right')),
                    start + 1)
         counts = pairs[start:stop]
-        det_idx = np.repeat(np.arange(start, stop), counts)
-        # position of each pair within its detection's run of objects
-        rank = np.arange(len(det_idx)) - np.repeat(
-            pair_end[start:stop] - counts - base, counts)
-        gt_idx = gt_start[det_images[det_idx]] + rank
+        ends = pair_end[start:stop] - base
+        # pair p of detection d is object gt_start[image of d] + (p - first
+        # pair of d)
+        gt_idx = np.arange(ends[-1]) + np.repeat(
+            gt_start[det_images[start:stop]] - (ends - counts), counts)
+        # the x extents first, on contiguous 1-d arrays: most pairs fail
+        # there; the survivors then take the full test (the x test is
+        # implied by it, so the result is bounds_overlap's)
+        near = np.flatnonzero(
+            (np.repeat(det_x1[start:stop], counts) > gt_x0[gt_idx]) &
+            (gt_x1[gt_idx] > np.repeat(det_x0[start:stop], counts)))
+        det_idx = start + np.searchsorted(ends, near, 'right')
+        gt_idx = gt_idx[near]
         near = bounds_overlap(det_bounds[det_idx], gt_bounds[gt_idx])
         det_idx, gt_idx = det_idx[near], gt_idx[near]
         iou = polygon_iou_aligned(det_polys[det_idx], gt_polys[gt_idx])
@@ -196,7 +242,12 @@ def match_class(det_polys: np.ndarray, det_scores: np.ndarray,
         start = stop
     return ClassMatches(best_iou, best_gt,
                         np.asarray(gt_difficult, bool).reshape(-1),
-                        np.sqrt(polygon_area(gt_polys)))
+                        np.sqrt(polygon_area(gt_polys)),
+                        np.sqrt(polygon_area(det_polys)))
+
+
+def _inside(size: np.ndarray, size_range: Tuple[float, float]) -> np.ndarray:
+    return (size >= size_range[0]) & (size < size_range[1])
 
 
 def _thr_key(iou_thr: float) -> str:
@@ -214,7 +265,8 @@ def _as_thresholds(iou_thr: Union[float, Sequence[float]]) -> List[float]:
 def summarize(matches: Sequence[ClassMatches],
               class_names: Sequence[str],
               iou_thr: Union[float, Sequence[float]] = 0.5,
-              use_07_metric: bool = True) -> dict:
+              use_07_metric: bool = True,
+              size_ranges: bool = False) -> dict:
     """The report of :func:`eval_polygon_map` from per-class matches."""
     thrs = _as_thresholds(iou_thr)
     aps = np.zeros((len(thrs), len(matches)))
@@ -253,7 +305,30 @@ def summarize(matches: Sequence[ClassMatches],
     for size_name, (hits, total) in size_hits.items():
         report[f'recall_{size_name}'] = hits / total if total else math.nan
         report[f'num_gts_{size_name}'] = total
+    if size_ranges:
+        report.update(_size_range_aps(matches, thrs, use_07_metric))
     return report
+
+
+def _size_range_aps(matches: Sequence[ClassMatches], thrs: List[float],
+                    use_07_metric: bool) -> dict:
+    """``AP_<range>`` at the first threshold (and ``AP_<range>_<min>_<max>``,
+    the mean over thresholds, with several), ``num_gts_<range>``."""
+    out = {}
+    for key, low, high in AITOD_SIZE_RANGES:
+        present = [m for m in matches
+                   if (~m.gt_ignored((low, high))).any()]
+        aps = np.array([[m.average_precision(t, use_07_metric,
+                                             (low, high))[0]
+                         for m in present] for t in thrs])
+        means = aps.mean(1) if present else np.full(len(thrs), math.nan)
+        out[f'AP_{key}'] = float(means[0])
+        if len(thrs) > 1:
+            out[f'AP_{key}_{_thr_key(min(thrs))}_{_thr_key(max(thrs))}'] = (
+                float(means.mean()))
+        out[f'num_gts_{key}'] = int(
+            sum((~m.gt_ignored((low, high))).sum() for m in matches))
+    return out
 
 
 def format_report(report: dict) -> str:
@@ -283,6 +358,12 @@ def format_report(report: dict) -> str:
         f"{name} {report[f'recall_{name}']:.4f} "
         f"({report[f'num_gts_{name}']})" for name, _, _ in SIZE_RANGES)
     out.append(f'recall by size at IoU > {thrs[0]:g} (objects): {sizes}')
+    if 'AP_vt' in report:
+        aps = ', '.join(
+            f"{key} [{low:g}, {high:g}) {report[f'AP_{key}']:.4f} "
+            f"({report[f'num_gts_{key}']})"
+            for key, low, high in AITOD_SIZE_RANGES)
+        out.append(f'AP by size (AI-TOD, px, objects): {aps}')
     if report['num_classes_without_gts']:
         out.append(f"{report['num_classes_without_gts']} class(es) without "
                    'non-difficult objects count as AP 0 in the mAP '
@@ -351,7 +432,8 @@ def eval_polygon_map(det_results: Sequence[Sequence[np.ndarray]],
                      iou_thr: Union[float, Sequence[float]] = 0.5,
                      use_07_metric: bool = True,
                      class_names: Optional[Sequence[str]] = None,
-                     logger=None) -> dict:
+                     logger=None,
+                     size_ranges: bool = False) -> dict:
     """DOTA Task1 mAP of in-memory results (rules: module docstring).
 
     Args:
@@ -365,6 +447,9 @@ def eval_polygon_map(det_results: Sequence[Sequence[np.ndarray]],
         use_07_metric: VOC07 11-point AP (devkit default) or VOC12 area AP.
         class_names: names for the report (default ``'0'``, ``'1'``, ...).
         logger: when given, the table is printed through mmcv's ``print_log``.
+        size_ranges: add AP by AI-TOD size range (``AP_vt``, ``AP_t``,
+            ``AP_s``, ``AP_m``, their ``num_gts_<range>`` and, with several
+            thresholds, ``AP_<range>_<min>_<max>``; rules: module docstring).
 
     Returns:
         dict with ``mAP``, ``per_class`` (list of dict ``class, ap, num_gts,
@@ -374,7 +459,7 @@ def eval_polygon_map(det_results: Sequence[Sequence[np.ndarray]],
     """
     class_names = _class_names(class_names, num_classes)
     report = summarize(match_results(det_results, annotations, num_classes),
-                       class_names, iou_thr, use_07_metric)
+                       class_names, iou_thr, use_07_metric, size_ranges)
     if logger is not None:
         _log(report, logger)
     return report
@@ -421,7 +506,9 @@ def eval_dota_task1(det_dir: str,
                     classes: Sequence[str],
                     iou_thr: Union[float, Sequence[float]] = 0.5,
                     use_07_metric: bool = True,
-                    logger=None) -> dict:
+                    logger=None,
+                    size_ranges: bool = False,
+                    on_invalid: str = 'error') -> dict:
     """Evaluate Task1 submission files against DOTA label files.
 
     Args:
@@ -429,7 +516,11 @@ def eval_dota_task1(det_dir: str,
             ``image score x1 y1 ... x4 y4``), directly or under ``Task1/``.
         ann_dir: folder of label files; its ``.txt`` files are the image set.
         classes: the class list (mAP averages over all of it).
-        iou_thr, use_07_metric, logger: as :func:`eval_polygon_map`.
+        iou_thr, use_07_metric, logger, size_ranges: as
+            :func:`eval_polygon_map`.
+        on_invalid: an invalid label line is an error (``'error'``) or its
+            object is left out of the ground truth with a warning
+            (``'skip'``; the image stays).
 
     Returns:
         The report of :func:`eval_polygon_map`; detections are taken in file
@@ -440,30 +531,37 @@ def eval_dota_task1(det_dir: str,
         ValueError: a malformed line, or a detection of an image without a
             label file (``path:line: reason``).
     """
+    check_on_invalid(on_invalid)
     label_files = list_label_files(ann_dir)
     names = [osp.splitext(osp.basename(f))[0] for f in label_files]
     image_index = {name: i for i, name in enumerate(names)}
-    annotations = [parse_dota_labels(f, classes) for f in label_files]
+    annotations, skipped = [], 0
+    for label_file in label_files:
+        scan = scan_dota_labels(label_file, classes)
+        skipped += handle_invalid(scan.problems, on_invalid)
+        annotations.append(scan.ann)
+    warn_skipped(skipped, f'the label files of {ann_dir}')
     gts = _gather_ground_truth(annotations, len(classes))
     matches = []
     for c, task1 in enumerate(task1_files(det_dir, classes)):
-        records = read_task1_file(task1)
-        unknown = [k for k, name in enumerate(records.images)
-                   if name not in image_index]
-        if unknown:
-            k = unknown[0]
-            raise ValueError(
-                f'{task1.name}:{records.lines[k]}: image '
-                f'{records.images[k]!r} has no label file in {ann_dir} '
-                f'({len(unknown)} such lines)')
-        det_images = np.array([image_index[name] for name in records.images],
-                              np.int64)
+        records = parse_task1(task1.read(), task1.name)
+        known = np.array([image_index.get(name, -1) for name in records.names],
+                         np.int64)
+        det_images = known[records.image_index]
+        if np.any(det_images < 0):
+            unknown = np.flatnonzero(det_images < 0)
+            k = int(unknown[0])
+            raise InputError(
+                task1.name, f'image {records.names[records.image_index[k]]!r} '
+                f'has no label file in {ann_dir} ({len(unknown)} such lines)',
+                int(records.lines[k]))
         polys, scores = records.polygons, records.scores
         gt_polys, gt_images, gt_difficult = gts[c]
         matches.append(
             match_class(polys, scores, det_images, gt_polys, gt_images,
                         gt_difficult, len(names)))
-    report = summarize(matches, list(classes), iou_thr, use_07_metric)
+    report = summarize(matches, list(classes), iou_thr, use_07_metric,
+                       size_ranges)
     if logger is not None:
         _log(report, logger)
     return report

@@ -1,4 +1,5 @@
-"""DOTA submission files: checked writing, strict reading.
+"""DOTA submission files: checked writing, strict reading (the line format
+of Task1 files is :mod:`rotated_tod.core.fileio.dota`'s).
 
 Layout written under ``out_dir``::
 
@@ -7,7 +8,8 @@ Layout written under ``out_dir``::
     Task1.zip, Task2.zip      the class files at the zip root (what the
                               DOTA server takes)
 
-Scores are written with 6 decimals, coordinates with 2. One file per class,
+Scores are written with 6 decimals, coordinates with 2
+(:func:`~rotated_tod.core.fileio.dota.format_detection_lines`). One file per class,
 empty when the class has no detection. Everything is validated before the
 first write, and every file is written atomically, so an error never leaves
 a partial submission behind.
@@ -16,15 +18,19 @@ import io
 import os.path as osp
 import zipfile
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from ..bbox.transforms import obb2poly
-from ..fileio import atomic_write_bytes, atomic_write_text
+from ..bbox.transforms import as_polygons
+from ..fileio import (
+    MissingInputError,
+    atomic_write_bytes,
+    atomic_write_text,
+    format_detection_lines,
+    parse_task1,
+)
 
-SCORE_DECIMALS = 6
-COORD_DECIMALS = 2
 # Fixed zip timestamps: the same detections give byte-identical zips.
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -44,9 +50,7 @@ def detections_to_polygons(dets: np.ndarray, where: str) -> np.ndarray:
                          f'(K, 9) polygon+score, got shape {dets.shape}')
     if not np.all(np.isfinite(dets)):
         raise ValueError(f'{where}: non-finite detection values')
-    if dets.shape[1] == 6:
-        return np.concatenate([obb2poly(dets[:, :5]), dets[:, 5:]], 1)
-    return dets
+    return np.concatenate([as_polygons(dets[:, :-1]), dets[:, -1:]], 1)
 
 
 def _check_name(name: str, what: str) -> None:
@@ -54,13 +58,6 @@ def _check_name(name: str, what: str) -> None:
             '/' in name:
         raise ValueError(f'{what} {name!r} cannot be written in a DOTA '
                          'submission (empty, whitespace or "/")')
-
-
-def _format_lines(image: str, values: np.ndarray) -> List[str]:
-    """``image score v1 v2 ...`` lines from (K, 1 + V) ``score, values``."""
-    fmt = f'{image} {{:.{SCORE_DECIMALS}f}}' + (
-        f' {{:.{COORD_DECIMALS}f}}' * (values.shape[1] - 1)) + '\n'
-    return [fmt.format(*row) for row in values.tolist()]
 
 
 def _zip_bytes(files: Dict[str, str]) -> bytes:
@@ -133,12 +130,11 @@ def write_dota_submission(results: Dict[str, List[np.ndarray]],
             if not len(dets):
                 continue
             polys, scores = dets[:, :8], dets[:, 8:]
-            task1[name] += _format_lines(image, np.concatenate([scores, polys], 1))
+            task1[name] += format_detection_lines(image, scores, polys)
             if task2:
                 hbb = np.stack([polys[:, 0::2].min(1), polys[:, 1::2].min(1),
                                 polys[:, 0::2].max(1), polys[:, 1::2].max(1)], 1)
-                task2_lines[name] += _format_lines(
-                    image, np.concatenate([scores, hbb], 1))
+                task2_lines[name] += format_detection_lines(image, scores, hbb)
     tasks = {'Task1': task1}
     if task2:
         tasks['Task2'] = task2_lines
@@ -158,30 +154,29 @@ def write_dota_submission(results: Dict[str, List[np.ndarray]],
 
 
 @dataclass
-class SubmissionText:
-    """The text of one submission file and a name for messages."""
-    name: str
-    text: str
-
-
-@dataclass
-class Task1Records:
-    """The detections of one Task1 file, in file order.
+class SubmissionFile:
+    """One file of a submission, read when asked (a reader holds one file's
+    bytes at a time).
 
     Attributes:
-        images: image name of each detection.
-        scores: (K,) float64.
-        polygons: (K, 8) float64.
-        lines: (K,) 1-based line numbers.
+        name: for messages (``zip!member`` inside a zip).
+        path: the file, or the zip holding it.
+        member: the zip member, None for a plain file.
     """
-    images: List[str]
-    scores: np.ndarray
-    polygons: np.ndarray
-    lines: np.ndarray
+    name: str
+    path: str
+    member: Optional[str] = None
+
+    def read(self) -> bytes:
+        if self.member is None:
+            with open(self.path, 'rb') as f:
+                return f.read()
+        with zipfile.ZipFile(self.path) as zf:
+            return zf.read(self.member)
 
 
 def task1_files(dir_or_zip: str, classes: Sequence[str],
-                task: str = 'Task1') -> List[SubmissionText]:
+                task: str = 'Task1') -> List[SubmissionFile]:
     """The ``<task>_<class>.txt`` files of a submission, in class order.
 
     ``dir_or_zip`` is a folder holding them directly or under ``<task>/``,
@@ -198,12 +193,12 @@ def task1_files(dir_or_zip: str, classes: Sequence[str],
             for name in names:
                 member = name if name in members else f'{task}/{name}'
                 if member not in members:
-                    raise FileNotFoundError(f'{dir_or_zip}: no {name} in zip')
-                out.append(SubmissionText(f'{dir_or_zip}!{member}',
-                                          zf.read(member).decode('utf-8')))
+                    raise MissingInputError(dir_or_zip, f'no {name} in zip')
+                out.append(SubmissionFile(f'{dir_or_zip}!{member}',
+                                          dir_or_zip, member))
             return out
     if not osp.isdir(dir_or_zip):
-        raise FileNotFoundError(f'{dir_or_zip}: no such folder or zip file')
+        raise MissingInputError(dir_or_zip, 'no such folder or zip file')
     folder = dir_or_zip
     if not osp.exists(osp.join(folder, names[0])) and osp.isdir(
             osp.join(folder, task)):
@@ -212,46 +207,9 @@ def task1_files(dir_or_zip: str, classes: Sequence[str],
     for name in names:
         path = osp.join(folder, name)
         if not osp.isfile(path):
-            raise FileNotFoundError(f'{path}: submission file not found')
-        with open(path, encoding='utf-8') as f:
-            out.append(SubmissionText(path, f.read()))
+            raise MissingInputError(path, 'submission file not found')
+        out.append(SubmissionFile(path, path))
     return out
-
-
-def read_task1_file(source: Union[SubmissionText, str]) -> Task1Records:
-    """Parse a Task1 file strictly (blank lines are skipped).
-
-    Raises:
-        ValueError: ``name:line: reason`` for the first malformed line.
-    """
-    if isinstance(source, str):
-        with open(source, encoding='utf-8') as f:
-            source = SubmissionText(source, f.read())
-    numbered = [(k, line.split())
-                for k, line in enumerate(source.text.splitlines(), start=1)
-                if line.strip()]
-    for k, tokens in numbered:
-        if len(tokens) != 10:
-            raise ValueError(f'{source.name}:{k}: expected "image score x1 y1 '
-                             f'... x4 y4" (10 fields), got {len(tokens)}')
-    try:
-        values = np.array([tokens[1:] for _, tokens in numbered],
-                          dtype=np.float64).reshape(-1, 9)
-    except ValueError:
-        values = None
-    if values is None or not np.all(np.isfinite(values)):
-        for k, tokens in numbered:
-            try:
-                row = [float(t) for t in tokens[1:]]
-            except ValueError:
-                raise ValueError(f'{source.name}:{k}: non-numeric value in '
-                                 f'{" ".join(tokens)!r}') from None
-            if not np.all(np.isfinite(row)):
-                raise ValueError(f'{source.name}:{k}: non-finite value in '
-                                 f'{" ".join(tokens)!r}')
-    return Task1Records([tokens[0] for _, tokens in numbered], values[:, 0],
-                        values[:, 1:], np.array([k for k, _ in numbered],
-                                                np.int64))
 
 
 def read_dota_submission(dir_or_zip: str,
@@ -266,14 +224,12 @@ def read_dota_submission(dir_or_zip: str,
     """
     per_image: Dict[str, List[np.ndarray]] = {}
     for c, source in enumerate(task1_files(dir_or_zip, classes)):
-        records = read_task1_file(source)
-        if not records.images:
-            continue
+        records = parse_task1(source.read(), source.name)
         rows = np.concatenate([records.polygons, records.scores[:, None]], 1)
-        names, inverse = np.unique(np.array(records.images), return_inverse=True)
-        order = np.argsort(inverse, kind='stable')
-        bounds = np.searchsorted(inverse[order], np.arange(len(names) + 1))
-        for u, image in enumerate(names.tolist()):
+        order = np.argsort(records.image_index, kind='stable')
+        bounds = np.searchsorted(records.image_index[order],
+                                 np.arange(len(records.names) + 1))
+        for u, image in enumerate(records.names):
             arrays = per_image.setdefault(
                 image, [np.zeros((0, 9)) for _ in classes])
             arrays[c] = rows[order[bounds[u]:bounds[u + 1]]]

@@ -5,6 +5,8 @@ from typing import Union
 
 import numpy as np
 
+from .input_error import InputError, MissingInputError
+
 
 def atomic_write_bytes(path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
@@ -40,13 +42,17 @@ def atomic_write_image(path: str, image: np.ndarray) -> None:
 
 
 def read_image(path: Union[str, os.PathLike]) -> np.ndarray:
-    """Read an image as BGR ``uint8``; a missing or unreadable file is an error
-    naming the file (cv2 alone returns ``None`` silently)."""
+    """Read an image as BGR ``uint8`` (grayscale, alpha and 16-bit images
+    are converted); a missing, empty or unreadable file is an
+    :class:`InputError` naming the file (cv2 alone returns ``None``
+    silently)."""
     import cv2
     path = os.fspath(path)
     if not os.path.isfile(path):
-        raise FileNotFoundError(f'{path}: image file not found')
+        raise MissingInputError(path, 'image file not found')
+    if os.path.getsize(path) == 0:
+        raise InputError(path, 'empty image file (0 bytes)')
     image = cv2.imread(path, cv2.IMREAD_COLOR)
     if image is None or image.size == 0:
-        raise ValueError(f'{path}: empty or unreadable image')
+        raise InputError(path, 'unreadable or truncated image')
     return image

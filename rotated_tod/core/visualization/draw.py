@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from ..bbox.polygon import polygon_iou
-from ..bbox.transforms import obb2poly
+from ..bbox.transforms import as_polygons
 
 Color = Tuple[int, int, int]
 TP_COLOR: Color = (0, 200, 0)
@@ -45,17 +45,6 @@ def _as_bgr_uint8(image: np.ndarray) -> np.ndarray:
         raise ValueError(f'expected an (H, W, 3) or (H, W) image, got '
                          f'{img.shape}')
     return np.ascontiguousarray(img).copy()
-
-
-def as_polygons(boxes_or_polys: np.ndarray) -> np.ndarray:
-    """(N, 5) ``xywha`` boxes or (N, 8) polygons -> (N, 8) float64."""
-    arr = np.asarray(boxes_or_polys, np.float64)
-    if arr.size == 0:
-        return np.zeros((0, 8))
-    if arr.ndim != 2 or arr.shape[1] not in (5, 8):
-        raise ValueError(f'expected (N, 5) boxes or (N, 8) polygons, got '
-                         f'{arr.shape}')
-    return obb2poly(arr) if arr.shape[1] == 5 else arr
 
 
 def _draw_polygon(img: np.ndarray, poly: np.ndarray, color: Color,

@@ -1,5 +1,7 @@
-"""FRHead of Refined-Det (GRSL 2024): a Rotated RetinaNet head that refines
-its own predictions with a second, aligned pass (methods.md, section 2).
+"""FRHead of Refined-Det (X. Rao, L. Zhou, "Cross-Grid Label Assignment for
+Arbitrary-Oriented Object Detection in Aerial Images", IEEE GRSL 21, 2024): a
+Rotated RetinaNet head that refines its own predictions with a second, aligned
+pass.
 
 Per level, input ``x`` (B, C, H, W), ``A`` anchors per location, ``K``
 classes:
@@ -13,7 +15,8 @@ classes:
 - alignment: ``rois = decode(anchors, r0)`` (detached), ``x'' =
   ReLU(DeformConv3x3(x'))`` with S2ANet's AlignConv offsets, which place the
   3x3 sampling grid on each location's roi (with ``A > 1`` anchors, on the
-  roi of the anchor with the highest coarse score);
+  roi of the anchor with the highest coarse score); its weights start as
+  AlignConv's, normal with std 0.01 (S2ANet, J. Han et al., TGRS 2021);
 - second pass of the same towers: ``(c, r) = towers(x'')``;
 - outputs: ``cls = c + c * r_cls``, ``reg = r + r * r_reg``, deltas against
   the rois.
@@ -27,7 +30,7 @@ from typing import List, Optional, Tuple
 
 import torch
 import torch.nn as nn
-from mmcv.runner import force_fp32
+from mmcv.runner import ModuleList, force_fp32
 from mmrotate.models.builder import ROTATED_HEADS
 from mmrotate.models.dense_heads import RotatedRetinaHead
 from mmrotate.models.detectors.utils import AlignConv
@@ -65,7 +68,10 @@ class FRHead(CrossGridTargetsMixin, RotatedRetinaHead):
         self.refine_reg = nn.Conv2d(self.feat_channels, self.num_anchors * 5,
                                     1)
         self.cls_attention = nn.Conv2d(num_cls, 1, 1)
-        self.align_convs = nn.ModuleList([
+        # mmcv's ModuleList, unlike torch's, runs each AlignConv's own
+        # init_weights (normal, std 0.01) from the head's init_weights; the
+        # head's init_cfg (layer Conv2d) does not match DeformConv2d.
+        self.align_convs = ModuleList([
             AlignConv(self.in_channels, self.in_channels,
                       kernel_size=self.align_kernel_size, stride=stride[0])
             for stride in self.anchor_generator.strides

@@ -11,32 +11,10 @@ from mmrotate.core.bbox.builder import build_assigner
 from mmrotate.models.builder import ROTATED_HEADS
 from mmrotate.models.dense_heads.rotated_fcos_head import RotatedFCOSHead
 
+from rotated_tod.core.bbox.coder import SignedDistanceDecoder
 from rotated_tod.core.bbox.gaussian import whitened_offset
 
 INF = 1e8
-
-
-class SignedDistanceDecoder:
-    """Decodes signed side distances with a wrapped distance-angle coder.
-
-    A positive location of a tiny object may lie outside its box, so the
-    distances ``(l, t, r, b)`` to the sides (in the box frame) are signed. The
-    sides sit at ``-l`` and ``+r`` from the point along the box's x axis, so the
-    box is centred at ``(r - l) / 2`` with width ``|l + r|`` (same for y): the
-    wrapped coder gives the centre and angle, and the sizes are made
-    ``max(|l + r|, min_size)``.
-    """
-
-    def __init__(self, coder, min_size: float) -> None:
-        self.coder = coder
-        self.min_size = min_size
-
-    def decode(self, points: torch.Tensor, distances: torch.Tensor,
-               max_shape=None) -> torch.Tensor:
-        """points (N, 2), distances (N, 5) ``(l, t, r, b, theta)`` -> (N, 5)."""
-        boxes = self.coder.decode(points, distances, max_shape=max_shape)
-        sizes = boxes[:, 2:4].abs().clamp(min=self.min_size)
-        return torch.cat([boxes[:, :2], sizes, boxes[:, 4:]], dim=1)
 
 
 @ROTATED_HEADS.register_module()
@@ -54,8 +32,10 @@ class KLDetHead(RotatedFCOSHead):
       ``scale_angle(conv_angle)``; decoded by :class:`SignedDistanceDecoder`;
     - assignment: with ``train_cfg.assigner`` (``AliTSMAssigner``) the
       priors ``(x, y, p_l, p_l, 0)`` are assigned with the detached
-      classification logits; without it, ``RotatedFCOSHead``'s rule
-      (inside the GT, regress ranges, optional centre sampling);
+      classification logits, and the priors it ignores (Ali-TSM: best
+      ``m1 >= neg_thr`` without being positive) get zero classification
+      weight; without it, ``RotatedFCOSHead``'s rule (inside the GT,
+      regress ranges, optional centre sampling);
     - centerness target: the Gaussian centerness of the location in its GT,
       ``exp(-0.5 delta^T S^-1 delta)`` (defined also outside the box, where
       Ali-TSM may put tiny objects' positives); it weights the box loss, as
@@ -180,9 +160,11 @@ class KLDetHead(RotatedFCOSHead):
                           gt_bboxes: List[torch.Tensor],
                           gt_labels: List[torch.Tensor],
                           featmap_sizes: List[torch.Size]
-                          ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Labels (B, N) (``num_classes`` = background) and GT boxes (B, N, 5)
-        of the N locations of all levels, per image.
+                          ) -> Tuple[torch.Tensor, torch.Tensor,
+                                     torch.Tensor]:
+        """Labels (B, N) (``num_classes`` = background), classification
+        weights (B, N) (0 where the assigner ignores the prior, else 1) and GT
+        boxes (B, N, 5) of the N locations of all levels, per image.
 
         Args:
             points: per level (N_l, 2) locations.
@@ -201,20 +183,23 @@ class KLDetHead(RotatedFCOSHead):
             flat_points = torch.cat(points).repeat(num_imgs, 1)
             boxes = self.bbox_coder.coder.decode(flat_points,
                                                  targets.reshape(-1, 5))
-            return labels, boxes.view(num_imgs, num_points, 5)
+            return labels, torch.ones_like(labels, dtype=cls_scores.dtype), \
+                boxes.view(num_imgs, num_points, 5)
         priors = torch.cat(self.prior_generator.grid_rf_priors(
             featmap_sizes, dtype=cls_scores.dtype, device=cls_scores.device))
         labels = cls_scores.new_full((num_imgs, num_points), self.num_classes,
                                      dtype=torch.long)
+        label_weights = cls_scores.new_ones((num_imgs, num_points))
         boxes = cls_scores.new_zeros((num_imgs, num_points, 5))
         for index in range(num_imgs):
             result = self.assigner.assign(priors, cls_scores[index],
                                           gt_bboxes[index], gt_labels[index])
             positive = result.gt_inds > 0
+            label_weights[index, result.gt_inds < 0] = 0
             labels[index, positive] = result.labels[positive]
             boxes[index, positive] = gt_bboxes[index][
                 result.gt_inds[positive] - 1].to(boxes.dtype)
-        return labels, boxes
+        return labels, label_weights, boxes
 
     @force_fp32(
         apply_to=('cls_scores', 'bbox_preds', 'angle_preds', 'centernesses'))
@@ -228,9 +213,9 @@ class KLDetHead(RotatedFCOSHead):
              img_metas: List[dict],
              gt_bboxes_ignore: Optional[List[torch.Tensor]] = None
              ) -> Dict[str, torch.Tensor]:
-        """Focal classification loss over all locations; box and centerness
-        losses over the positives (box loss weighted by the centerness
-        target)."""
+        """Focal classification loss over all locations but the ignored
+        ones; box and centerness losses over the positives (box loss weighted
+        by the centerness target)."""
         if gt_bboxes_ignore is not None and any(
                 ignore.numel() for ignore in gt_bboxes_ignore):
             raise ValueError('KLDetHead does not support ignored GTs')
@@ -250,7 +235,7 @@ class KLDetHead(RotatedFCOSHead):
         flat_boxes = torch.cat(
             [flatten(bbox_preds, 4), flatten(angle_preds, 1)], -1)
         flat_centerness = flatten(centernesses, 1).reshape(-1)
-        labels, target_boxes = self.get_kldet_targets(
+        labels, label_weights, target_boxes = self.get_kldet_targets(
             points, flat_cls, gt_bboxes, gt_labels, featmap_sizes)
         labels = labels.reshape(-1)
         positive = (labels >= 0) & (labels < self.num_classes)
@@ -258,7 +243,7 @@ class KLDetHead(RotatedFCOSHead):
             reduce_mean(positive.sum().to(flat_cls.dtype)).item(), 1.0)
         loss_cls = self.loss_cls(
             flat_cls.reshape(-1, self.cls_out_channels), labels,
-            avg_factor=num_pos)
+            weight=label_weights.reshape(-1), avg_factor=num_pos)
 
         pos_points = torch.cat(points).repeat(num_imgs, 1)[positive]
         pos_preds = flat_boxes.reshape(-1, 5)[positive]

@@ -1,11 +1,17 @@
-"""Refined-Det (GRSL 2024): Rotated RetinaNet with FRHead and cross-grid
-label assignment, plus flip test-time augmentation."""
+"""Refined-Det (X. Rao, L. Zhou, "Cross-Grid Label Assignment for
+Arbitrary-Oriented Object Detection in Aerial Images", IEEE GRSL 21, 2024):
+Rotated RetinaNet with FRHead and cross-grid label assignment, plus flip
+test-time augmentation."""
 from typing import List
 
 import torch
-from mmrotate.core import bbox_mapping_back, multiclass_nms_rotated, rbbox2result
+from mmrotate.core import rbbox2result
 from mmrotate.models.builder import ROTATED_DETECTORS
 from mmrotate.models.detectors import RotatedSingleStageDetector
+
+from rotated_tod.core.bbox.flip import flip_rboxes
+from rotated_tod.core.bbox.transforms import regularize_rboxes
+from rotated_tod.core.post_processing import multiclass_nms_rotated
 
 
 @ROTATED_DETECTORS.register_module()
@@ -19,9 +25,11 @@ class RefinedDet(RotatedSingleStageDetector):
         """Test-time augmentation (flips and rescales).
 
         Each augmented view's boxes, before NMS, are mapped back to the
-        original image (flips undone, scale divided out, as mmrotate's
-        ``bbox_mapping_back`` and ``RRandomFlip``), the views are
-        concatenated and merged by per-class rotated NMS (``test_cfg``).
+        original image (flips undone by :func:`flip_rboxes` in the angle
+        convention of the head's box coder, ``angle_range``, which every
+        returned box follows; scale divided out), the views are concatenated
+        and merged by per-class rotated NMS (``test_cfg``). Horizontal,
+        vertical and diagonal flips are supported.
 
         Args:
             imgs: per augmentation, (B, 3, H, W) images.
@@ -34,6 +42,7 @@ class RefinedDet(RotatedSingleStageDetector):
             Per image, per class, (k, 6) arrays ``xywha, score``.
         """
         cfg = self.test_cfg
+        version = self.bbox_head.bbox_coder.angle_range
         num_imgs = len(img_metas[0])
         mlvl_boxes = [[] for _ in range(num_imgs)]
         mlvl_scores = [[] for _ in range(num_imgs)]
@@ -43,10 +52,14 @@ class RefinedDet(RotatedSingleStageDetector):
                 *outs, img_metas=metas, cfg=cfg, rescale=False,
                 with_nms=False)
             for img_id, ((boxes, scores), meta) in enumerate(zip(views, metas)):
-                mlvl_boxes[img_id].append(bbox_mapping_back(
-                    boxes.clone(), meta['img_shape'], meta['scale_factor'],
-                    meta.get('flip', False),
-                    meta.get('flip_direction', 'horizontal')))
+                if meta.get('flip', False):
+                    boxes = flip_rboxes(boxes, meta['img_shape'],
+                                        meta['flip_direction'], version)
+                else:
+                    boxes = regularize_rboxes(boxes, version)
+                boxes[:, :4] = boxes[:, :4] / boxes.new_tensor(
+                    meta['scale_factor'])
+                mlvl_boxes[img_id].append(boxes)
                 mlvl_scores[img_id].append(scores)
 
         results = []

@@ -1,1 +1,1 @@
-
+from .feature_align_fpn import FeatureAlignFPN  # noqa: F401

@@ -3,7 +3,9 @@ from .sampled_deform_conv import (
                                   deform_conv2d_sampled,
                                   sampled_deform_conv_like,
 )
+from .token_attention import TokenAttentionBlock
 
 __all__ = [
-    'SampledDeformConv2d', 'deform_conv2d_sampled', 'sampled_deform_conv_like'
+    'TokenAttentionBlock', 'SampledDeformConv2d', 'deform_conv2d_sampled',
+    'sampled_deform_conv_like'
 ]

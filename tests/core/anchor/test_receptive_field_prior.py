@@ -1,4 +1,4 @@
-"""Receptive-field priors: TRF values against methods.md's table, against
+"""Receptive-field priors: TRF values against RFLA's table, against
 hand-derived values, and against the gradient support of real ResNets."""
 import pytest
 import torch
@@ -17,7 +17,8 @@ P2_TO_P7 = [4, 8, 16, 32, 64, 128]
 
 
 def test_resnet50_matches_the_rfla_table():
-    # methods.md: about 35, 91, 267, 427, 555, 811 px for P2..P7 (RFLA).
+    # RFLA (C. Xu et al., ECCV 2022): about 35, 91, 267, 427, 555, 811 px
+    # for P2..P7.
     assert level_receptive_fields(P2_TO_P7, R50, extra_conv_jump='output') \
         == [35, 91, 267, 427, 555, 811]
 

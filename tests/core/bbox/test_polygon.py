@@ -3,7 +3,7 @@ import pytest
 import shapely
 
 from rotated_tod.core.bbox.polygon import polygon_iou, polygon_iou_aligned
-from rotated_tod.core.bbox.transforms import obb2poly
+from rotated_tod.core.bbox.transforms import rbox_to_polygon
 from tests.core.evaluation.devkit_reference import devkit_intersection_union
 
 SQUARE = np.array([[0, 0, 2, 0, 2, 2, 0, 2]], np.float64)
@@ -24,7 +24,7 @@ def random_convex_quads(rng, n, offset=0.0):
         rng.uniform(0, 30, n) + offset, rng.uniform(0, 30, n) + offset,
         rng.uniform(2, 25, n), rng.uniform(2, 25, n),
         rng.uniform(-np.pi, np.pi, n)])
-    rects = obb2poly(boxes)
+    rects = rbox_to_polygon(boxes)
     angles = np.sort(rng.uniform(0, 2 * np.pi, (n, 4)), 1)
     cx, cy = rng.uniform(0, 30, (2, n, 1)) + offset
     rx, ry = rng.uniform(3, 15, (2, n, 1))

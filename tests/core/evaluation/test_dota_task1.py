@@ -6,8 +6,9 @@ import pytest
 import shapely
 
 from rotated_tod.core.bbox.polygon import polygon_iou
-from rotated_tod.core.bbox.transforms import obb2poly, poly2obb_np
+from rotated_tod.core.bbox.transforms import polygon_to_rbox, rbox_to_polygon
 from rotated_tod.core.evaluation import (
+    dota_task1,
     eval_dota_task1,
     eval_hrsc,
     eval_polygon_map,
@@ -123,7 +124,7 @@ def test_polygon_iou_of_a_non_rectangular_object_decides():
     # that rectangle moved up by 0.5: IoU 0.78 with the rectangle (what a
     # rectangle-based evaluation scores) but 0.36 with the real object.
     gt = [0, 0, 10, 0, 5.2, 4, 4.8, 4]
-    fitted = obb2poly(poly2obb_np(np.array([gt]))[0])
+    fitted = rbox_to_polygon(polygon_to_rbox(np.array([gt]))[0])
     det = rect(0, 0.5, 10, 4.5)
     as_rect = shapely.Polygon(np.reshape(fitted, (4, 2)))
     d = shapely.Polygon(np.reshape(det, (4, 2)))
@@ -210,7 +211,7 @@ def random_scene(seed, num_images=5, num_classes=3):
             rng.uniform(0, 150, n), rng.uniform(0, 150, n),
             rng.uniform(10, 40, n), rng.uniform(8, 20, n),
             rng.uniform(-np.pi / 2, np.pi / 2, n)])
-        polys = np.round(obb2poly(boxes))
+        polys = np.round(rbox_to_polygon(boxes))
         distort = rng.random(n) < 0.3
         polys[distort] += rng.normal(0, 2, (int(distort.sum()), 8))
         twist = rng.random(n) < 0.1
@@ -239,7 +240,7 @@ def test_agrees_with_devkit_reference_on_random_scenes(iou_thr):
         report = eval_polygon_map(results, anns, 3, iou_thr=iou_thr,
                                   use_07_metric=use_07)
         for c in range(3):
-            detections = [(i, row[5], obb2poly(row[:5]))
+            detections = [(i, row[5], rbox_to_polygon(row[:5]))
                           for i, img in enumerate(results) for row in img[c]]
             truth = {i: [(p, d) for p, lab, d in zip(a.polygons, a.labels,
                                                       a.difficult) if lab == c]
@@ -248,6 +249,20 @@ def test_agrees_with_devkit_reference_on_random_scenes(iou_thr):
             assert report['per_class'][c]['ap'] == pytest.approx(expected,
                                                                  abs=1e-12)
     assert 0.3 < report['mAP'] < 0.95  # a non-trivial scene
+
+
+@pytest.mark.parametrize('chunk', [1, 5])
+def test_pair_chunks_do_not_change_the_matches(monkeypatch, chunk):
+    results, anns = random_scene(1)
+    whole = dota_task1.match_results(results, anns, 3)
+    assert sum(int((m.best_gt >= 0).sum()) for m in whole) > 20
+    # chunks smaller than one detection's objects, and of a few detections
+    monkeypatch.setattr(dota_task1, 'PAIR_CHUNK', chunk)
+    for got, want in zip(dota_task1.match_results(results, anns, 3), whole):
+        assert np.array_equal(got.best_gt, want.best_gt)
+        # the polygon IoU of a pair may differ in the last bits with the
+        # other pairs of its batch (padding changes the summation order)
+        assert np.allclose(got.best_iou, want.best_iou, rtol=1e-12, atol=0)
 
 
 def test_reference_ap_agrees_with_voc_ap():

@@ -4,9 +4,9 @@ import zipfile
 import numpy as np
 import pytest
 
-from rotated_tod.core.bbox.transforms import obb2hbb, obb2poly
+from rotated_tod.core.bbox.transforms import rbox_to_hbox, rbox_to_polygon
 from rotated_tod.core.evaluation import read_dota_submission, write_dota_submission
-from rotated_tod.core.evaluation.submission import read_task1_file
+from rotated_tod.core.fileio import read_task1_file
 
 CLASSES = ('plane', 'ship', 'harbor')
 
@@ -53,14 +53,14 @@ def test_layout_and_round_trip(tmp_path):
             for c, dets in enumerate(per_class):
                 got = back[name][c]
                 assert got.shape == (len(dets), 9)
-                polys = obb2poly(dets[:, :5].astype(np.float64))
+                polys = rbox_to_polygon(dets[:, :5].astype(np.float64))
                 np.testing.assert_allclose(got[:, :8], polys, atol=0.005 + 1e-9)
                 np.testing.assert_allclose(got[:, 8], dets[:, 5], atol=5e-7 + 1e-9)
     # Task2: horizontal boxes of the same detections
     line = (tmp_path / 'Task2' / 'Task2_plane.txt').read_text().splitlines()[0]
     image, score, *box = line.split(' ')
     first = results[image][0][0].astype(np.float64)
-    np.testing.assert_allclose(np.array(box, float), obb2hbb(first[:5]),
+    np.testing.assert_allclose(np.array(box, float), rbox_to_hbox(first[:5]),
                                atol=0.005 + 1e-9)
     assert float(score) == pytest.approx(first[5], abs=5e-7)
 

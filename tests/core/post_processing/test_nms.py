@@ -1,18 +1,23 @@
-"""Tests of rotated_nms (rotated IoU / Gaussian similarity NMS) and of the
-mmrotate-compatible multiclass_nms_rotated."""
+"""Tests of rotated_nms (rotated IoU / Gaussian similarity / soft-NMS) and
+of the mmrotate-compatible multiclass_nms_rotated (its installation into
+mmrotate's heads is tested in tests/test_compat.py)."""
 import math
 
 import numpy as np
 import pytest
 import torch
 from mmcv import ConfigDict
-from mmcv.ops import nms_rotated
+from mmcv.ops import nms_rotated, soft_nms
 from mmrotate.core.post_processing import bbox_nms_rotated
 
-import rotated_tod  # noqa: F401  (installs multiclass_nms_rotated)
+import rotated_tod  # noqa: F401
 from rotated_tod.core.bbox.gaussian import gaussian_similarity
 from rotated_tod.core.post_processing import nms as nms_module
-from rotated_tod.core.post_processing.nms import multiclass_nms_rotated, rotated_nms
+from rotated_tod.core.post_processing.nms import (
+    multiclass_nms_rotated,
+    rotated_nms,
+    soft_rotated_nms,
+)
 
 
 def random_dets(n, seed, spread=60.0):
@@ -164,11 +169,98 @@ def test_multiclass_gaussian_per_class():
     assert dets.shape == (0, 6) and labels.shape == (0, )
 
 
-def test_installed_into_mmrotate_heads():
-    import mmrotate.core
-    from mmrotate.models.dense_heads import rotated_anchor_head
-    from mmrotate.models.roi_heads.bbox_heads import rotated_bbox_head
-    assert rotated_anchor_head.multiclass_nms_rotated is \
-        multiclass_nms_rotated
-    assert rotated_bbox_head.multiclass_nms_rotated is multiclass_nms_rotated
-    assert mmrotate.core.multiclass_nms_rotated is multiclass_nms_rotated
+@pytest.mark.parametrize('method,iou_thr,table', [('linear', 0.3, True),
+                                                  ('linear', 0.5, True),
+                                                  ('gaussian', 0.3, True),
+                                                  ('linear', 0.3, False)])
+def test_soft_equals_mmcv_soft_nms_on_axis_aligned_boxes(
+        monkeypatch, method, iou_thr, table):
+    if not table:  # the row-by-row path of large inputs
+        monkeypatch.setattr(nms_module, '_SOFT_TABLE_MAX', 10)
+    boxes, scores = random_dets(200, 4, spread=40.0)
+    boxes[:, 4] = 0
+    corners = torch.cat([boxes[:, :2] - boxes[:, 2:4] / 2,
+                         boxes[:, :2] + boxes[:, 2:4] / 2], 1)
+    want_dets, want_keep = soft_nms(corners, scores, iou_thr, sigma=0.5,
+                                    min_score=0.05, method=method)
+    dets, keep = rotated_nms(
+        boxes, scores, dict(type='soft_rotated', iou_thr=iou_thr, sigma=0.5,
+                            min_score=0.05, method=method))
+    assert 20 < len(want_keep) < 195  # boxes are decayed and dropped
+    assert keep.tolist() == want_keep.tolist()
+    # mmcv's horizontal IoU and the rotated kernel's polygon IoU agree to
+    # float32 rounding (~1e-7); decayed scores compound a few of them.
+    torch.testing.assert_close(dets[:, 5], want_dets[:, 4], rtol=0,
+                               atol=1e-5)
+    torch.testing.assert_close(dets[:, :5], boxes[keep], rtol=0, atol=0)
+
+
+def test_soft_hand_built_rotated():
+    # A: 4 x 2 at 45 degrees. B: A moved 2 px along its long side, IoU(A, B)
+    # = 4 / 12. D: 6 x 1 across A's centre at -45 degrees, IoU(A, D) =
+    # (2 x 1) / 12, IoU(B, D) = (0.5 x 2) / 13. C: far away.
+    c45 = math.cos(math.pi / 4)
+    boxes = torch.tensor([[10.0, 10.0, 4.0, 2.0, math.pi / 4],
+                          [10.0 + 2 * c45, 10.0 + 2 * c45, 4.0, 2.0,
+                           math.pi / 4],
+                          [40.0, 40.0, 4.0, 2.0, 0.3],
+                          [10.0, 10.0, 6.0, 1.0, -math.pi / 4]])
+    scores = torch.tensor([0.9, 0.8, 0.5, 0.6])
+    # linear, iou_thr 0.3: A decays B to 0.8 (1 - 1/3), not D (1/6 < 0.3);
+    # D (0.6) now goes before B and leaves it (1/13 < 0.3).
+    dets, keep = rotated_nms(boxes, scores,
+                             dict(type='soft_rotated', iou_thr=0.3))
+    assert keep.tolist() == [0, 3, 1, 2]
+    # float32 polygon IoU (~1e-7) in the decay
+    torch.testing.assert_close(dets[:, 5],
+                               torch.tensor([0.9, 0.6, 0.8 * 2 / 3, 0.5]),
+                               rtol=0, atol=1e-6)
+    # Gaussian, sigma 0.5, decays every overlap: B (0.641) before D, which
+    # B decays once more.
+    dets, keep = rotated_nms(boxes, scores,
+                             dict(type='soft_rotated', method='gaussian',
+                                  sigma=0.5))
+    assert keep.tolist() == [0, 1, 3, 2]
+    want = [0.9, 0.8 * math.exp(-(1 / 3)**2 / 0.5),
+            0.6 * math.exp(-(1 / 6)**2 / 0.5) * math.exp(-(1 / 13)**2 / 0.5),
+            0.5]
+    torch.testing.assert_close(dets[:, 5], torch.tensor(want), rtol=0,
+                               atol=1e-6)
+    # min_score: after A, B (0.533) and C (0.5) are below 0.55 and dropped
+    _, keep = rotated_nms(boxes, scores,
+                          dict(type='soft_rotated', iou_thr=0.3,
+                               min_score=0.55))
+    assert keep.tolist() == [0, 3]
+
+
+def test_soft_multiclass_is_class_wise():
+    boxes = torch.tensor([[10.0, 10.0, 4.0, 4.0, 0.0],
+                          [11.0, 10.0, 4.0, 4.0, 0.0],
+                          [50.0, 50.0, 4.0, 4.0, 0.0]])
+    scores = torch.tensor([[0.9, 0.0, 0.0], [0.8, 0.85, 0.0],
+                           [0.0, 0.6, 0.0]])
+    cfg = ConfigDict(type='soft_rotated', iou_thr=0.3)
+    dets, labels, inds = multiclass_nms_rotated(boxes, scores, 0.05, cfg,
+                                                return_inds=True)
+    # class 0: box 1 decayed by box 0 (IoU 12 / 20 = 0.6) to 0.8 * 0.4;
+    # class 1: box 1 and box 2 do not overlap, nothing decays.
+    assert labels.tolist() == [0, 1, 1, 0]
+    assert inds.tolist() == [0, 3, 5, 2]
+    torch.testing.assert_close(dets[:, 5],
+                               torch.tensor([0.9, 0.85, 0.6, 0.8 * 0.4]))
+    torch.testing.assert_close(dets[:, :5], boxes[[0, 1, 2, 1]])
+    dets, labels = multiclass_nms_rotated(boxes, scores, 0.95, cfg)
+    assert dets.shape == (0, 6) and labels.shape == (0, )
+
+
+def test_soft_empty_and_bad_method():
+    dets, keep = rotated_nms(torch.zeros(0, 5), torch.zeros(0),
+                             dict(type='soft_rotated', iou_thr=0.5))
+    assert dets.shape == (0, 6) and keep.shape == (0, )
+    scores, keep = soft_rotated_nms(torch.zeros(0, 5), torch.zeros(0))
+    assert scores.shape == keep.shape == (0, )
+    boxes, scores = random_dets(4, 5)
+    with pytest.raises(ValueError, match='method'):
+        rotated_nms(boxes, scores, dict(type='soft_rotated', method='hard'))
+    with pytest.raises(ValueError, match='does not take'):
+        rotated_nms(boxes, scores, dict(type='soft_rotated', metric='nwd'))

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from rotated_tod.core.bbox.transforms import obb2poly
+from rotated_tod.core.bbox.transforms import rbox_to_polygon
+from rotated_tod.core.fileio import DOTAAnnotation
 from rotated_tod.core.visualization.draw import (
     FN_COLOR,
     FP_COLOR,
@@ -14,7 +15,6 @@ from rotated_tod.core.visualization.draw import (
     draw_detections,
     draw_rotated_boxes,
 )
-from rotated_tod.core.fileio import DOTAAnnotation
 
 NAMES = ('car', 'ship')
 
@@ -41,7 +41,7 @@ def test_box_outline_only_in_class_colour():
     assert not out[25:36, 15:46].any()          # interior untouched
     assert not out[:17].any() and not out[44:].any()
     # the same rectangle given as a polygon draws the same pixels
-    same = draw_rotated_boxes(image, obb2poly(box), [1], NAMES,
+    same = draw_rotated_boxes(image, rbox_to_polygon(box), [1], NAMES,
                               show_labels=False)
     np.testing.assert_array_equal(out, same)
 

@@ -203,17 +203,22 @@ def test_inference_returns_rotated_boxes():
         assert ((det_labels >= 0) & (det_labels < NUM_CLASSES)).all()
 
 
-def test_cross_grid_retina_head_adds_the_cross_grid_positives():
+@pytest.mark.parametrize('cells,num_pos', [('published', 2), ('nearest', 3)])
+def test_cross_grid_retina_head_adds_the_cross_grid_positives(cells, num_pos):
     """With 16 px anchors at stride 8, the 12 px GT centred at grid
-    (2.625, 2.375) of P3 gets its best anchor from max-IoU and the two
-    neighbour cells (2, 2), (3, 3) from CLA (the assigner test's scene)."""
+    (2.625, 2.375) of P3 gets its best anchor (3, 2) from max-IoU and from
+    CLA the cell (2, 2) (published cells) or the two neighbour cells (2, 2),
+    (3, 3) (nearest cells), as in the assigner test's scene."""
     x = feats(num_imgs=1)
     gts, labels = [torch.tensor([[21., 19., 12., 12., 0.]])], [
         torch.tensor([1])]
     counts = {}
     for head_type, assigner in (('RotatedRetinaHead', 'MaxIoUAssigner'),
                                 ('CrossGridRetinaHead', 'CrossGridAssigner')):
-        head = build(head_cfg(head_type, assigner=assigner, scale=2))
+        cfg = head_cfg(head_type, assigner=assigner, scale=2)
+        if assigner == 'CrossGridAssigner':
+            cfg['train_cfg']['assigner']['cells'] = cells
+        head = build(cfg)
         outs = head(x)
         sizes = [s.shape[-2:] for s in outs[0]]
         anchor_list, valid = head.get_anchors(sizes, metas(1))
@@ -226,8 +231,27 @@ def test_cross_grid_retina_head_adds_the_cross_grid_positives():
         losses = head.loss(*outs, gts, labels, metas(1))
         assert all(torch.isfinite(v) for vs in losses.values() for v in vs)
     assert counts['RotatedRetinaHead'] == 1
-    assert counts['CrossGridRetinaHead'] == 3
+    assert counts['CrossGridRetinaHead'] == num_pos
 
 
 def test_frhead_is_registered():
     assert isinstance(build(head_cfg()), FRHead)
+
+
+def test_alignment_convolutions_start_as_s2anet_align_conv():
+    """After ``init_weights`` every AlignConv weight is N(0, 0.01) (S2ANet);
+    mmcv's DeformConv2d default, U(-1/sqrt(n), 1/sqrt(n)) with n = 16 * 9
+    inputs, has std 1 / sqrt(3 n) = 0.048."""
+    torch.manual_seed(0)
+    head = build_head(head_cfg())
+    before = torch.cat([conv.deform_conv.weight.detach().flatten()
+                        for conv in head.align_convs])
+    assert before.std() > 0.04
+    head.init_weights()
+    for conv in head.align_convs:
+        weight = conv.deform_conv.weight.detach()
+        # 16 * 16 * 9 = 2304 samples: the sample std of N(0, 0.01) is within
+        # 0.01 * (1 +- 5 / sqrt(2 * 2304)) = 0.01 +- 0.0007 but for 1e-6 of
+        # draws; the mean within 5 * 0.01 / sqrt(2304) = 0.001.
+        assert abs(float(weight.std()) - 0.01) < 7e-4
+        assert abs(float(weight.mean())) < 1e-3

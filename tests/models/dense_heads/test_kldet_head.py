@@ -6,9 +6,8 @@ import os
 import numpy as np
 import pytest
 import torch
-from mmrotate.core.bbox.coder.distance_angle_point_coder import DistanceAnglePointCoder
 
-from rotated_tod.models.dense_heads.kldet_head import KLDetHead, SignedDistanceDecoder
+from rotated_tod.models.dense_heads.kldet_head import KLDetHead
 from rotated_tod.models.plugins.task_level_attention import TaskLevelAttention
 from tests.model_utils import (
     build_model,
@@ -97,24 +96,14 @@ def test_ablation_configs_switch_the_parts_off():
     assert no_alitsm.assigner is None
 
 
-def test_signed_distances_decode_to_the_box_between_the_sides():
-    decoder = SignedDistanceDecoder(
-        DistanceAnglePointCoder(angle_version='le90'), min_size=1e-2)
-    theta = math.pi / 6
-    points = torch.zeros(3, 2, dtype=torch.float64)
-    # (l, t, r, b, theta): sides at -l and +r along the box's x axis.
-    distances = torch.tensor([
-        [-2.0, 1.0, 6.0, 1.0, 0.0],      # x in [2, 6]: outside the point
-        [-3.0, 1.0, 5.0, 3.0, theta],
-        [3.0, -1.0, -5.0, 4.0, 0.0],     # x in [-5, -3] given reversed
-    ], dtype=torch.float64)
-    boxes = decoder.decode(points, distances)
-    assert boxes[0].tolist() == pytest.approx([4.0, 0.0, 4.0, 2.0, 0.0])
-    # Box frame: x in [3, 5] -> centre 4, y in [-1, 3] -> centre 1.
-    c, s = math.cos(theta), math.sin(theta)
-    assert boxes[1].tolist() == pytest.approx(
-        [4 * c - 1 * s, 4 * s + 1 * c, 2.0, 4.0, theta])
-    assert boxes[2].tolist() == pytest.approx([-4.0, 2.5, 2.0, 3.0, 0.0])
+def test_stage2_rule_of_the_configs():
+    """Local stage 2 by default; the leaderboard's variant is the paper's
+    literal (global) rule."""
+    local = build_model(tiny_config(CONFIGS[2])).bbox_head.assigner
+    literal = build_model(tiny_config(
+        'kldet_r50_fpn_1x_synthetic_le90_global_stage2.py')).bbox_head.assigner
+    assert local.stage2 == 'local'
+    assert literal.stage2 == 'global'
 
 
 def test_gaussian_centerness_closed_form():
@@ -175,13 +164,14 @@ def test_batch_assignment_equals_each_image_alone():
         torch.tensor([[33.3, 33.3, 3.0, 1.5, 1.2]]),
     ]
     labels = [torch.tensor([0, 2]), torch.tensor([1])]
-    batch_labels, batch_boxes = head.get_kldet_targets(
+    batch_labels, batch_weights, batch_boxes = head.get_kldet_targets(
         points, flat_cls, gts, labels, sizes)
     for index in range(2):
-        alone_labels, alone_boxes = head.get_kldet_targets(
+        alone_labels, alone_weights, alone_boxes = head.get_kldet_targets(
             points, flat_cls[index:index + 1], gts[index:index + 1],
             labels[index:index + 1], sizes)
         assert torch.equal(batch_labels[index], alone_labels[0])
+        assert torch.equal(batch_weights[index], alone_weights[0])
         assert torch.equal(batch_boxes[index], alone_boxes[0])
         # Ali-TSM's 3 + 1 positives per GT; the tiny GTs get positives
         # outside their boxes, which the signed distances can represent.
@@ -195,3 +185,35 @@ def test_unsupported_options_are_refused():
     with pytest.raises(ValueError, match='strides'):
         tiny_head(prior_generator=dict(type='ReceptiveFieldPriorGenerator',
                                        strides=[8, 16, 32, 64, 128]))
+
+
+def test_ignored_priors_get_no_classification_loss():
+    """Ali-TSM's ignore band (best m1 >= neg_thr, not positive): zero weight,
+    so no classification gradient reaches those locations, while every other
+    location, positive or negative, gets one. ``alpha=0, beta=1,
+    neg_thr=0.5``: the priors within KL(prior || GT) <= 1 of a GT are
+    ignored (there are several around each GT)."""
+    assigner = dict(type='AliTSMAssigner', alpha=0.0, beta=1.0, neg_thr=0.5)
+    head = tiny_head(train_cfg=dict(assigner=assigner))
+    feats = feats_for(head, 1)
+    outs = head(feats)
+    cls_scores = [c.detach().requires_grad_() for c in outs[0]]
+    # GTs the size of the P2 prior, centred on prior locations.
+    side = float(head.prior_generator.prior_sizes[0])
+    gts = [torch.tensor([[22.0, 26.0, side, side, 0.0],
+                         [42.0, 10.0, side, 0.5 * side, 0.7]])]
+    labels = [torch.tensor([0, 2])]
+    metas = [dict(img_shape=(64, 64, 3), pad_shape=(64, 64, 3))]
+    losses = head.loss(cls_scores, *outs[1:], gts, labels, metas)
+    losses['loss_cls'].backward()
+    grad = torch.cat([g.grad.permute(0, 2, 3, 1).reshape(-1, head.num_classes)
+                      for g in cls_scores]).abs().sum(-1)
+    sizes = [f.shape[-2:] for f in feats]
+    priors = torch.cat(head.prior_generator.grid_rf_priors(sizes))
+    flat = torch.cat([c.detach().permute(0, 2, 3, 1).reshape(
+        -1, head.num_classes) for c in cls_scores])
+    gt_inds = head.assigner.assign(priors, flat, gts[0], labels[0]).gt_inds
+    ignored = gt_inds < 0
+    assert ignored.sum() >= 4 and (gt_inds > 0).sum() == 8
+    assert torch.all(grad[ignored] == 0)
+    assert torch.all(grad[~ignored] > 0)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from rotated_tod.core.bbox.transforms import obb2poly
+from rotated_tod.core.bbox.transforms import rbox_to_polygon
 from rotated_tod.models.detectors import RefinedDet
 from tests.model_utils import (
     build_model,
@@ -103,14 +103,15 @@ def test_aug_test_with_one_plain_view_equals_simple_test(
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-3)
 
 
-@pytest.mark.parametrize('direction', ['horizontal', 'vertical'])
+@pytest.mark.parametrize('direction', ['horizontal', 'vertical', 'diagonal'])
 def test_aug_test_maps_flipped_view_back(trained_refined_det, direction):
     """A flipped view's detections, mapped back, are the detections of that
-    flipped image mirrored: their corners are the mirrored corners."""
+    flipped image mirrored: their corners are the mirrored corners, and they
+    are le90 boxes (w >= h, theta in [-pi/2, pi/2)) like the config's."""
     model, _ = trained_refined_det
     img = make_batch(15, num_imgs=1, size=(96, 96), seed=3)['img']
-    dim = -1 if direction == 'horizontal' else -2
-    flipped = img.flip(dim)
+    dims = dict(horizontal=[-1], vertical=[-2], diagonal=[-1, -2])[direction]
+    flipped = img.flip(dims)
     with torch.no_grad():
         on_flipped = model.simple_test(flipped, scaled_metas(flipped, 1.0),
                                        rescale=True)[0]
@@ -121,10 +122,13 @@ def test_aug_test_maps_flipped_view_back(trained_refined_det, direction):
     source, mapped = all_boxes(on_flipped), all_boxes(aug)
     assert len(source) == len(mapped) > 0
     np.testing.assert_allclose(mapped[:, 5], source[:, 5], rtol=1e-6)
-    corners = obb2poly(source[:, :5].astype(np.float64)).reshape(-1, 4, 2)
-    axis = 0 if direction == 'horizontal' else 1
-    corners[..., axis] = 96 - 1 - corners[..., axis]
-    got = obb2poly(mapped[:, :5].astype(np.float64)).reshape(-1, 4, 2)
+    assert (mapped[:, 2] >= mapped[:, 3]).all()
+    assert ((mapped[:, 4] >= -np.pi / 2) & (mapped[:, 4] < np.pi / 2)).all()
+    corners = rbox_to_polygon(source[:, :5].astype(np.float64)).reshape(-1, 4, 2)
+    for dim in dims:
+        axis = 0 if dim == -1 else 1
+        corners[..., axis] = 96 - 1 - corners[..., axis]
+    got = rbox_to_polygon(mapped[:, :5].astype(np.float64)).reshape(-1, 4, 2)
     for want, have in zip(corners, got):
         # Same corner set (the order of the corners may differ).
         order = np.lexsort(want.T)
@@ -179,6 +183,10 @@ def test_configs_build_with_method_defaults(path):
         assert type(model.bbox_head).__name__ == 'FRHead'
     assigner = 'MaxIoUAssigner' if 'frhead_' in path else 'CrossGridAssigner'
     assert type(model.bbox_head.assigner).__name__ == assigner
+    if assigner == 'CrossGridAssigner':
+        # The paper's cells unless the config names our variant.
+        cells = 'nearest' if 'nearest_cells' in path else 'published'
+        assert model.bbox_head.assigner.cells == cells
     if 'hrsc' in path:
         assert head.num_classes == 1 and cfg.runner.max_epochs == 72
         assert cfg.lr_config.step == [48, 66]

@@ -1,5 +1,5 @@
-"""Tests of the Gaussian regression losses (GWD, KLD, JD, BCD, NWD, KFIoU,
-SmoothWasserstein)."""
+"""Tests of the Gaussian regression losses (GWD, KLD, JD, BCD, NWD, KFIoU;
+the smooth Wasserstein loss has its own test file)."""
 import math
 
 import numpy as np
@@ -17,11 +17,10 @@ from rotated_tod.models.losses import (
     KFIoULoss,
     KLDLoss,
     NWDLoss,
-    SmoothWassersteinLoss,
 )
 
 ALL_LOSSES = ('GWDLoss', 'KLDLoss', 'JDLoss', 'BCDLoss', 'NWDLoss',
-              'KFIoULoss', 'SmoothWassersteinLoss')
+              'KFIoULoss')
 
 
 def random_boxes(n, seed, dtype=torch.float64):
@@ -68,12 +67,19 @@ def test_agrees_with_mmrotate_gdloss(gd_kwargs, cls, kwargs, dtype):
     pred, target = pair(64, 0, dtype)
     weight = torch.rand(64, 5, dtype=dtype, generator=torch.Generator().
                         manual_seed(1))
-    theirs = GDLoss(reduction='none', **gd_kwargs)(pred, target)
+    # Ours computes in float64 whatever the input dtype; mmrotate computes in
+    # the input's dtype, so its float32 result carries cancellation errors
+    # that depend on the CPU's vector unit (4.6e-5 seen on AVX-512). The
+    # reference is therefore mmrotate evaluated in float64 on the same
+    # (exactly representable) inputs, rounded to the input dtype: the two
+    # then differ by float32 rounding only.
+    pred64, target64, weight64 = pred.double(), target.double(), weight.double()
+    theirs = GDLoss(reduction='none', **gd_kwargs)(pred64, target64).to(dtype)
     ours = cls(reduction='none', **kwargs)(pred, target)
     assert ours.dtype == dtype
     torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-5)
-    theirs = GDLoss(loss_weight=2.0, **gd_kwargs)(pred, target, weight,
-                                                  avg_factor=7.0)
+    theirs = GDLoss(loss_weight=2.0, **gd_kwargs)(
+        pred64, target64, weight64, avg_factor=7.0).to(dtype)
     ours = cls(loss_weight=2.0, **kwargs)(pred, target, weight,
                                           avg_factor=7.0)
     torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-5)
@@ -98,9 +104,6 @@ def test_closed_forms_on_translation():
         pred[0, 0] += shift * math.cos(0.3)
         pred[0, 1] += shift * math.sin(0.3)
         # W2 = shift; along the w axis (s = 4): KL = shift^2 / 32
-        swl = SmoothWassersteinLoss(beta=1.0)(pred, target)
-        want = shift - 0.5 if shift >= 1 else shift**2 / 2
-        assert float(swl) == pytest.approx(want, rel=1e-9)
         nwd = NWDLoss(C=2.0)(pred, target)
         assert float(nwd) == pytest.approx(1 - math.exp(-shift / 2))
         kld = KLDLoss(fun='none', tau=0.0, sqrt=False)(pred, target)
@@ -113,21 +116,6 @@ def test_closed_forms_on_translation():
         # same shape: KFIoU term is 0; centre offset 'shift / 8' of w
         kfiou = KFIoULoss(beta=1.0)(pred, target)
         assert float(kfiou) == pytest.approx((shift / 8)**2 / 2)
-
-
-def test_swl_continuous_and_bounded_gradient():
-    target = torch.tensor([[0.0, 0.0, 10.0, 10.0, 0.0]], dtype=torch.float64)
-    loss = SmoothWassersteinLoss(beta=2.0)
-    below = target + torch.tensor([[2.0 - 1e-9, 0, 0, 0, 0]],
-                                  dtype=torch.float64)
-    above = target + torch.tensor([[2.0 + 1e-9, 0, 0, 0, 0]],
-                                  dtype=torch.float64)
-    assert float(loss(below, target)) == pytest.approx(
-        float(loss(above, target)), abs=1e-8)
-    far = (target + torch.tensor([[300.0, -400.0, 0, 0, 0]],
-                                 dtype=torch.float64)).requires_grad_()
-    loss(far, target).backward()
-    assert float(far.grad[0, :2].norm()) == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize('name', ALL_LOSSES)

@@ -1,4 +1,4 @@
-"""TaskLevelAttention against the methods.md formula, recomputed here."""
+"""TaskLevelAttention against the KLDet paper's formula, recomputed here."""
 import pytest
 import torch
 from mmcv.cnn import build_plugin_layer

@@ -66,8 +66,8 @@ def test_gradcheck_float64():
 
 
 def test_rejects_what_it_does_not_compute():
-    with pytest.raises(ValueError, match='deform_groups'):
-        SampledDeformConv2d(4, 4, 3, padding=1, deform_groups=2)
+    with pytest.raises(ValueError, match='groups=1'):
+        SampledDeformConv2d(4, 4, 3, padding=1, groups=2)
     x = torch.randn(1, 4, 5, 5)
     with pytest.raises(ValueError, match='offset'):
         deform_conv2d_sampled(x, torch.zeros(1, 8, 5, 5),
@@ -75,3 +75,29 @@ def test_rejects_what_it_does_not_compute():
     with pytest.raises(ValueError, match='input channels'):
         deform_conv2d_sampled(x, torch.zeros(1, 18, 5, 5),
                               torch.randn(2, 3, 3, 3), padding=1)
+    with pytest.raises(ValueError, match='deformable groups'):
+        deform_conv2d_sampled(x, torch.zeros(1, 54, 5, 5),
+                              torch.randn(2, 4, 3, 3), padding=1,
+                              deform_groups=3)
+
+
+@pytest.mark.parametrize('stride', [1, 2])
+def test_deform_groups_equal_mmcv_kernel_value_and_gradients(stride):
+    # Four groups (FSANet's SAGH): each channel quarter follows its own
+    # offsets; float32 sums of 8*9 products, so 1e-4 as in the test above.
+    torch.manual_seed(3)
+    ref = DeformConv2d(8, 5, 3, stride, 1, deform_groups=4)
+    x = torch.randn(2, 8, 7, 9, requires_grad=True)
+    out_h, out_w = (7 - 1) // stride + 1, (9 - 1) // stride + 1
+    offset = (torch.randn(2, 4 * 18, out_h, out_w) * 2).requires_grad_()
+    expected = ref(x, offset)
+    grads = torch.autograd.grad(expected.square().sum(),
+                                (x, offset, ref.weight))
+    fast = sampled_deform_conv_like(ref)
+    assert fast.deform_groups == 4
+    got = fast(x, offset)
+    got_grads = torch.autograd.grad(got.square().sum(),
+                                    (x, offset, fast.weight))
+    assert torch.allclose(got, expected, atol=1e-4)
+    for g, e in zip(got_grads, grads):
+        assert torch.allclose(g, e, atol=1e-3, rtol=1e-3)

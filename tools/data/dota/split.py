@@ -9,9 +9,14 @@
     python tools/data/dota/split.py data/DOTA/test/images data/split_ss/test
 
 Patches are named {image}__{rate}__{x}___{y}. An interrupted run is resumed
-by running the same command again. See rotated_tod.datasets.dota_split.
+by running the same command again. Bad input stops the run with one line
+"error: FILE:LINE: reason (N of M images done; running again resumes)" and
+exit status 2; --on-invalid skip drops invalid objects with a warning each.
+Check a whole dataset first with tools/data/dota/check.py. See
+rotated_tod.datasets.dota_split.
 """
 import argparse
+import sys
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -42,9 +47,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--save-ext', default='.png',
                         choices=['.png', '.jpg', '.bmp', '.tif'])
     parser.add_argument('--nproc', type=int, default=1)
+    parser.add_argument('--on-invalid', default='error',
+                        choices=['error', 'skip'],
+                        help='an invalid label line (bad format, unknown '
+                        'class, degenerate polygon) stops the run (error) or '
+                        'its object is dropped with a warning (skip)')
     args = parser.parse_args(argv)
     if len(args.pad_value) not in (1, 3):
         parser.error('--pad-value takes 1 or 3 values')
+    if args.patch_size <= 0 or not 0 <= args.gap < args.patch_size:
+        parser.error('--patch-size must be positive and --gap in [0, '
+                     '--patch-size)')
+    if any(r <= 0 for r in args.rates) or not 0 <= args.iof_thr <= 1:
+        parser.error('--rates must be positive and --iof-thr in [0, 1]')
     return args
 
 
@@ -59,12 +74,16 @@ def main(argv=None) -> dict:
         iof_thr=args.iof_thr, padding=not args.no_padding,
         pad_value=pad_value, keep_empty=not args.skip_empty,
         classes=args.classes, dota_version=args.dota_version,
-        save_ext=args.save_ext, nproc=args.nproc)
+        save_ext=args.save_ext, nproc=args.nproc,
+        on_invalid=args.on_invalid)
+    skipped = f', {totals["invalid"]} invalid objects skipped' if totals[
+        'invalid'] else ''
     print(f'{totals["images"]} images ({totals["skipped"]} already done), '
           f'{totals["patches"]} patches, {totals["objects"]} objects '
-          f'written to {args.out_dir}')
+          f'written to {args.out_dir}{skipped}')
     return totals
 
 
 if __name__ == '__main__':
-    main()
+    from rotated_tod.apis.cli import run_cli
+    sys.exit(run_cli(main))

@@ -7,6 +7,7 @@ and data/hrsc/{trainval,test}/labelTxt. See
 rotated_tod.datasets.hrsc_convert.
 """
 import argparse
+import sys
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -31,4 +32,5 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    from rotated_tod.apis.cli import run_cli
+    sys.exit(run_cli(main))

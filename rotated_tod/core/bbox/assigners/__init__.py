@@ -1,2 +1,5 @@
 from .ali_tsm_assigner import AliTSMAssigner
 from .cross_grid_assigner import CrossGridAssigner, PriorGrid
+from .rfla_hierarchical_assigner import RFLAHierarchicalAssigner
+from .rotated_atss_assigner import RotatedATSSAssigner
+from .rotated_task_aligned_assigner import RotatedTaskAlignedAssigner

@@ -1,9 +1,11 @@
-"""Cross-grid label assignment (CLA) of Refined-Det (GRSL 2024).
+"""Cross-grid label assignment (CLA) of Refined-Det: X. Rao, L. Zhou,
+"Cross-Grid Label Assignment for Arbitrary-Oriented Object Detection in
+Aerial Images", IEEE GRSL 21, 2024, doi:10.1109/LGRS.2024.3408148.
 
 Stage 1 is mmdet's max-IoU assignment. Stage 2 adds, for every GT and every
 pyramid level on which stage 1 gave the GT a positive, the priors of up to
 three grid cells near the GT centre whose centres lie inside the GT's rotated
-box (methods.md, section 2).
+box.
 
 The assigner needs to know where each prior sits on the feature grids, which
 mmdet's ``assign(bboxes, gt_bboxes, gt_bboxes_ignore, gt_labels)`` does not
@@ -18,6 +20,7 @@ import torch
 from mmdet.core.bbox.assigners import AssignResult, MaxIoUAssigner
 from mmrotate.core.bbox.builder import ROTATED_BBOX_ASSIGNERS
 
+CELL_RULES = ('published', 'nearest')
 NEIGHBOUR_AXES = ('image', 'object')
 LABEL_SOURCES = ('source', 'argmax')
 
@@ -80,17 +83,32 @@ class PriorGrid:
 class CrossGridAssigner(MaxIoUAssigner):
     """Max-IoU assignment followed by cross-grid positives (CLA).
 
-    Stage 2, per (GT, level) pair where stage 1 found positives: with the GT
-    centre ``c`` in grid units ``g = (c - origin) / stride`` the centre cell is
-    ``(j0, i0) = floor(g + 1/2)`` (clamped into the map: the cell whose prior
-    is nearest) and ``d = g - (j0, i0)`` in ``[-1/2, 1/2)^2``. Along each of
-    two unit axes ``e_k`` (image axes, or the GT's own axes
-    ``R(theta) (1, 0)``, ``R(theta) (0, 1)`` expressed in grid units when
+    Stage 2, per (GT, level) pair where stage 1 found positives, takes a
+    centre cell ``(j0, i0)`` and the offset ``d`` in ``[-1/2, 1/2)^2`` of the
+    GT centre ``c`` from that cell's middle, in grid units. Two rules
+    (``cells``):
+
+    - ``'published'`` (the paper's code, the default until the leaderboard
+      says otherwise): image cells ``[j s, (j + 1) s)``, ``u = c / stride``,
+      ``(j0, i0) = floor(u)`` and ``d = u - (j0, i0) - 1/2``: the cell that
+      holds the centre, then "left if frac(u_x) < 0.5, right if > 0.5", the
+      same in y. Its prior sits at ``origin + (j0, i0) stride``: the cell's
+      corner with mmdet's ``center_offset=0`` (``origin = 0``), so the
+      neighbour on the near side of the centre may be farther from it than
+      the unused prior on the other side.
+    - ``'nearest'`` (ours): ``g = (c - origin) / stride``, ``(j0, i0) =
+      floor(g + 1/2)`` (the prior nearest to the centre) and ``d = g - (j0,
+      i0)``: the three priors nearest to the centre among the four around
+      it. With ``center_offset=0.5`` (``origin = stride / 2``) both rules
+      give the same cells.
+
+    The centre cell is clamped into the map. Along each of two unit axes
+    ``e_k`` (image axes, or the GT's own axes ``R(theta) (1, 0)``,
+    ``R(theta) (0, 1)`` expressed in grid units when
     ``neighbour_axes='object'``, i.e. ``R^T (p - c)`` frames) the neighbour
-    ``round((j0, i0) + sign(d . e_k) e_k)`` is a candidate when
-    ``|d . e_k| > 1/2 - neighbour_thr``; for image axes and the default
-    ``neighbour_thr = 0.5`` this is "left if frac(g_x) < 0.5, right if
-    > 0.5", and the same in y. Every prior of a candidate cell whose centre
+    ``round((j0, i0) + sign(d . e_k) e_k)`` is a candidate when it is inside
+    the map and ``|d . e_k| > 1/2 - neighbour_thr`` (always, for the default
+    ``neighbour_thr = 0.5``). Every prior of a candidate cell whose centre
     ``p`` is inside the rotated GT (``|R^T (p - c)| <= (w/2, h/2)``) and that
     is not a stage-1 positive nor in an ignore region becomes positive,
     regardless of its IoU (unless ``min_pos_quality`` is set).
@@ -103,6 +121,8 @@ class CrossGridAssigner(MaxIoUAssigner):
             rotated IoU (``SparseRBboxOverlaps2D``) when None; any registered
             calculator (e.g. ``dict(type='RBboxGaussianOverlaps2D',
             metric='nwd')``) works.
+        cells: ``'published'`` (the paper's cells) or ``'nearest'`` (the
+            three priors nearest to the centre), see above.
         neighbour_thr: in (0, 0.5]; a neighbour cell is added when the centre
             lies within ``neighbour_thr`` (in cells) of that side of its cell.
         neighbour_axes: ``'image'`` (published) or ``'object'`` (neighbours
@@ -131,6 +151,7 @@ class CrossGridAssigner(MaxIoUAssigner):
                  ignore_wrt_candidates: bool = True,
                  match_low_quality: bool = True,
                  iou_calculator: Optional[dict] = None,
+                 cells: str = 'published',
                  neighbour_thr: float = 0.5,
                  neighbour_axes: str = 'image',
                  label_source: str = 'source',
@@ -149,12 +170,16 @@ class CrossGridAssigner(MaxIoUAssigner):
         if not 0 < neighbour_thr <= 0.5:
             raise ValueError(
                 f'neighbour_thr must be in (0, 0.5], got {neighbour_thr}')
+        if cells not in CELL_RULES:
+            raise ValueError(
+                f'cells must be one of {CELL_RULES}, got {cells!r}')
         if neighbour_axes not in NEIGHBOUR_AXES:
             raise ValueError(f'neighbour_axes must be one of '
                              f'{NEIGHBOUR_AXES}, got {neighbour_axes!r}')
         if label_source not in LABEL_SOURCES:
             raise ValueError(f'label_source must be one of {LABEL_SOURCES}, '
                              f'got {label_source!r}')
+        self.cells = cells
         self.neighbour_thr = neighbour_thr
         self.neighbour_axes = neighbour_axes
         self.label_source = label_source
@@ -321,7 +346,11 @@ class CrossGridAssigner(MaxIoUAssigner):
         gts = gt_bboxes[pair_gts]
         stride, origin = strides[pair_levels], origins[pair_levels]
         wh = map_wh[pair_levels]
-        centre_grid = (gts[:, :2] - origin) / stride
+        if self.cells == 'published':
+            # Image cells [j s, (j + 1) s), whatever the priors' origin.
+            centre_grid = gts[:, :2] / stride - 0.5
+        else:
+            centre_grid = (gts[:, :2] - origin) / stride
         centre_cell = torch.minimum(
             torch.floor(centre_grid + 0.5).clamp(min=0), wh - 1).long()
         offset = centre_grid - centre_cell

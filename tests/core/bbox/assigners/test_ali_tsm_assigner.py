@@ -269,3 +269,100 @@ def test_bad_inputs_are_refused(kwargs, message):
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         AliTSMAssigner().assign(**args)
+
+
+def shrunk_iou(prior, gt, ratio=0.9) -> float:
+    x, y, w, h, theta = prior
+    return shapely_iou((x, y, w * ratio, h * ratio, theta), gt)
+
+
+# A 6 x 3 px object A and, 212 px to its right, a confident 12 px object B
+# of the same class: the priors within 12 px of B score 0.9, the one nearest
+# to 16 px right of B (outside it, no overlap with it) 0.99, all others 0.5.
+# A's nearby shrunk priors overlap it by at most 18 / 248 (a 15.75 px square
+# over a 6 x 3 box), so m2 <= 0.125 + 0.75 * 0.073 = 0.18 near A, while that
+# far prior has m2 = 0.25 * 0.99 = 0.2475 with no overlap at all.
+FAR_A = (20.3, 20.6, 6.0, 3.0, 0.2)
+FAR_B = (232.3, 20.6, 12.0, 12.0, 0.0)
+
+
+def far_scene():
+    priors = grid_priors(size=64, stride=4, side=17.5)
+    centres = priors[:, :2]
+    near_b = torch.linalg.norm(
+        centres - torch.tensor(FAR_B[:2], dtype=torch.float64), dim=1) < 12
+    logits = torch.zeros(priors.size(0), 1, dtype=torch.float64)
+    logits[near_b] = math.log(0.9 / 0.1)
+    far = int(torch.linalg.norm(centres - torch.tensor(
+        [FAR_B[0] + 16, FAR_B[1]], dtype=torch.float64), dim=1).argmin())
+    logits[far] = math.log(0.99 / 0.01)
+    return priors, logits, far
+
+
+@pytest.mark.parametrize('stage2', ['local', 'global'])
+def test_stage2_of_a_tiny_object_next_to_a_far_confident_one(stage2):
+    priors, logits, far = far_scene()
+    stage1 = positives_of(assign(priors, [FAR_A, FAR_B], topk=(3, 0),
+                                 logits=logits, labels=torch.tensor([0, 0])),
+                          0)
+    result = assign(priors, [FAR_A, FAR_B], topk=(3, 1), logits=logits,
+                    labels=torch.tensor([0, 0]), stage2=stage2)
+    added = positives_of(result, 0) - stage1
+    assert len(added) == 1
+    prior = int(added.pop())
+    distance = float(torch.linalg.norm(
+        priors[prior, :2] - torch.tensor(FAR_A[:2], dtype=torch.float64)))
+    if stage2 == 'global':
+        # The paper's literal rule: a prior next to B, which learns A's box.
+        assert prior == far and distance > 200
+        return
+    # Local: a best m2 (equal scores near A: the best shrunk IoU, shapely
+    # here; every shrunk prior holding all of A ties at 18 / 248) among A's
+    # free priors whose shrunk box overlaps A.
+    ious = np.array([0.0 if i in stage1 else shrunk_iou(
+        priors[i].tolist(), FAR_A) for i in range(priors.size(0))])
+    assert ious.max() == pytest.approx(18 / (15.75**2), rel=1e-6)
+    assert ious[prior] == pytest.approx(ious.max(), rel=1e-6)
+    assert result.gt_inds[far] != 1
+    assert distance < 10
+
+
+def test_local_stage2_needs_an_overlap_whatever_the_metric():
+    """Without any free overlapping prior, local stage 2 adds nothing, also
+    with the KLD similarity as overlap (never 0); with equal scores on a
+    grid it is the literal rule."""
+    # Priors 40 px apart, 16 px wide: only the one on the GT overlaps it.
+    priors = grid_priors(size=6, stride=40)
+    gt = (100.0, 100.0, 6.0, 3.0, 0.4)
+    kld = dict(type='RBboxGaussianOverlaps2D', metric='kld')
+    for overlap in (None, kld):
+        local = assign(priors, [gt], topk=(1, 1), overlap_calculator=overlap)
+        literal = assign(priors, [gt], topk=(1, 1), stage2='global',
+                         overlap_calculator=overlap)
+        assert positives_of(local, 0) == {2 * 6 + 2}
+        assert len(positives_of(literal, 0)) == 2
+    dense = grid_priors()
+    assert torch.equal(assign(dense, [TINY_GT], topk=(3, 3)).gt_inds,
+                       assign(dense, [TINY_GT], topk=(3, 3),
+                              stage2='global').gt_inds)
+    with pytest.raises(ValueError, match='stage2'):
+        AliTSMAssigner(stage2='near')
+
+
+def test_geometry_only_without_class_scores():
+    """``alpha=0, alpha_m=1``: the scores play no part, so they may be left
+    out (RFLA's hierarchical assignment with ``beta=1``)."""
+    priors = grid_priors(size=16)
+    gts = torch.tensor([TINY_GT, (96.2, 30.9, 10.0, 4.0, -1.1)],
+                       dtype=torch.float64)
+    assigner = AliTSMAssigner(alpha=0.0, beta=1.0, alpha_m=1.0)
+    logits = torch.randn(priors.size(0), 2, dtype=torch.float64,
+                         generator=torch.Generator().manual_seed(3))
+    with_scores = assigner.assign(priors, logits, gts, torch.tensor([0, 1]))
+    without = assigner.assign(priors, None, gts)
+    assert torch.equal(with_scores.gt_inds, without.gt_inds)
+    assert torch.equal(with_scores.max_overlaps, without.max_overlaps)
+    assert without.labels is None
+    assert (without.gt_inds > 0).sum() == 8
+    with pytest.raises(ValueError, match='geometry only'):
+        AliTSMAssigner().assign(priors, None, gts)

@@ -11,7 +11,7 @@ from shapely.geometry import Point, Polygon
 
 import rotated_tod  # noqa: F401  (registers the assigner)
 from rotated_tod.core.bbox.assigners import CrossGridAssigner, PriorGrid
-from rotated_tod.core.bbox.transforms import obb2poly
+from rotated_tod.core.bbox.transforms import rbox_to_polygon
 from rotated_tod.datasets import render_scene
 
 STRIDE = 8
@@ -49,18 +49,19 @@ def stage1_positives(anchors, gts):
     return positives(plain.assign(anchors, gts))
 
 
-# A 12 px GT whose centre (21, 19) sits at grid (2.625, 2.375): its cell is
-# (j, i) = (3, 2) with frac 0.125 in x (left half) and 0.875 in y (lower half),
-# so CLA adds the left neighbour (2, 2) and the lower one (3, 3) - whose
-# centres (16, 16), (24, 24) are inside the GT - but not the diagonal (2, 3).
+# A 12 px GT whose centre (21, 19) sits at grid (2.625, 2.375). With the
+# nearest cells its cell is (j, i) = (3, 2), whose anchor is the nearest,
+# with the centre 0.375 left of and below that anchor, so CLA adds the left
+# neighbour (2, 2) and the lower one (3, 3) - whose centres (16, 16), (24, 24)
+# are inside the GT - but not the diagonal (2, 3).
 CORNER_GT = torch.tensor([[21., 19., 12., 12., 0.]])
 SQUARE16 = [(16., 16.)]
 
 
-def test_tiny_gt_near_cell_corner_gets_exactly_the_two_neighbours():
+def test_nearest_cells_add_exactly_the_two_neighbours():
     anchors = grid_anchors(SQUARE16)
     assert stage1_positives(anchors, CORNER_GT) == {cell_index(3, 2)}
-    result = CrossGridAssigner().assign(
+    result = CrossGridAssigner(cells='nearest').assign(
         anchors, CORNER_GT, gt_labels=torch.tensor([2]),
         prior_grid=one_level_grid())
     expected = {cell_index(3, 2), cell_index(2, 2), cell_index(3, 3)}
@@ -76,14 +77,86 @@ def test_tiny_gt_near_cell_corner_gets_exactly_the_two_neighbours():
         99 / 301, abs=1e-4)
 
 
+def test_published_cells_take_the_cell_holding_the_centre():
+    """The paper's rule on the same GT: the centre (2.625, 2.375) lies in
+    cell (2, 2), whose anchor (16, 16) sits at the cell's corner; frac 0.625
+    in x and 0.375 in y give the right neighbour (3, 2) (the stage-1
+    positive) and the upper one (2, 1), whose anchor (16, 8) is 5 px above
+    the GT (y in [13, 25]): one anchor is added, not two."""
+    anchors = grid_anchors(SQUARE16)
+    result = CrossGridAssigner(cells='published').assign(
+        anchors, CORNER_GT, gt_labels=torch.tensor([2]),
+        prior_grid=one_level_grid())
+    assert positives(result) == {cell_index(3, 2), cell_index(2, 2)}
+    added = set(torch.nonzero(
+        result.get_extra_property('cross_grid_pos')).reshape(-1).tolist())
+    assert added == {cell_index(2, 2)}
+    assert result.labels[cell_index(2, 2)] == 2
+    assert CrossGridAssigner().cells == 'published'
+    with pytest.raises(ValueError, match='cells'):
+        CrossGridAssigner(cells='corner')
+
+
+# A 22 px GT centred at (18, 18) = grid (2.25, 2.25): only the anchor (2, 2)
+# at (16, 16), fully inside it, passes stage 1 (IoU 256 / 484 = 0.53; the
+# anchors at (24, 16), (16, 24): 208 / 532 = 0.39). The centre is in the
+# upper-left quarter of its image cell, so the paper's rule adds the left
+# and upper neighbours (8, 16), (16, 8); it is 0.25 right of and below its
+# nearest anchor, so the nearest rule adds (24, 16), (16, 24). All four
+# lie inside the GT ([7, 29]^2).
+CENTRE_GT = torch.tensor([[18., 18., 22., 22., 0.]])
+
+
+@pytest.mark.parametrize('cells,neighbours', [
+    ('published', [(1, 2), (2, 1)]),
+    ('nearest', [(3, 2), (2, 3)]),
+])
+def test_the_two_rules_add_opposite_neighbours(cells, neighbours):
+    anchors = grid_anchors(SQUARE16)
+    assert stage1_positives(anchors, CENTRE_GT) == {cell_index(2, 2)}
+    result = CrossGridAssigner(cells=cells).assign(
+        anchors, CENTRE_GT, prior_grid=one_level_grid())
+    expected = {cell_index(j, i) for j, i in neighbours}
+    assert positives(result) == {cell_index(2, 2)} | expected
+    assert set(torch.nonzero(result.get_extra_property(
+        'cross_grid_pos')).reshape(-1).tolist()) == expected
+
+
+def test_published_and_nearest_cells_agree_for_centred_priors():
+    """With priors at the cell centres (``center_offset=0.5``, origin
+    stride / 2) the paper's cell holding the centre is the nearest prior's
+    cell, so both rules add the same positives."""
+    rng = np.random.default_rng(1)
+    rows = [[(j + 0.5) * STRIDE, (i + 0.5) * STRIDE, 16., 16., 0.]
+            for i in range(MAP) for j in range(MAP)]
+    anchors = torch.tensor(rows)
+    grid = PriorGrid(featmap_sizes=[(MAP, MAP)], strides=[(STRIDE, STRIDE)],
+                     num_base_priors=[1], origins=[(4., 4.)])
+    num_added = 0
+    for _ in range(20):
+        n = int(rng.integers(1, 5))
+        gts = torch.tensor(np.stack([
+            rng.uniform(0, 64, n), rng.uniform(0, 64, n),
+            rng.uniform(8, 30, n), rng.uniform(6, 20, n),
+            rng.uniform(-math.pi / 2, math.pi / 2, n)], 1),
+            dtype=torch.float32)
+        published = CrossGridAssigner(cells='published').assign(
+            anchors, gts, prior_grid=grid)
+        nearest = CrossGridAssigner(cells='nearest').assign(
+            anchors, gts, prior_grid=grid)
+        assert torch.equal(published.gt_inds, nearest.gt_inds)
+        num_added += int(published.get_extra_property('cross_grid_pos').sum())
+    assert num_added > 0
+
+
 def test_neighbour_threshold_limits_neighbours_to_the_cell_edges():
     anchors = grid_anchors(SQUARE16)
     # |offset| from the cell centre is 0.375 cells in x and y: kept when it
     # exceeds 0.5 - thr.
-    near = CrossGridAssigner(neighbour_thr=0.2).assign(
+    near = CrossGridAssigner(cells='nearest', neighbour_thr=0.2).assign(
         anchors, CORNER_GT, prior_grid=one_level_grid())
     assert len(positives(near)) == 3
-    far = CrossGridAssigner(neighbour_thr=0.1).assign(
+    far = CrossGridAssigner(cells='nearest', neighbour_thr=0.1).assign(
         anchors, CORNER_GT, prior_grid=one_level_grid())
     assert positives(far) == {cell_index(3, 2)}
     with pytest.raises(ValueError, match='neighbour_thr'):
@@ -94,9 +167,11 @@ def test_quality_gate_on_added_positives():
     anchors = grid_anchors(SQUARE16)
     grid = one_level_grid()
     # Both neighbours have IoU 99 / 301 = 0.329 with the GT.
-    assert len(positives(CrossGridAssigner(min_pos_quality=0.32).assign(
-        anchors, CORNER_GT, prior_grid=grid))) == 3
-    assert positives(CrossGridAssigner(min_pos_quality=0.34).assign(
+    assert len(positives(CrossGridAssigner(
+        cells='nearest', min_pos_quality=0.32).assign(
+            anchors, CORNER_GT, prior_grid=grid))) == 3
+    assert positives(CrossGridAssigner(
+        cells='nearest', min_pos_quality=0.34).assign(
         anchors, CORNER_GT, prior_grid=grid)) == {cell_index(3, 2)}
 
 
@@ -111,14 +186,15 @@ def test_anchor_outside_rotated_box_is_never_added():
     assert not result.get_extra_property('cross_grid_pos').any()
 
 
+@pytest.mark.parametrize('cells', ['published', 'nearest'])
 @pytest.mark.parametrize('axes', ['image', 'object'])
-def test_added_centres_inside_gt_on_random_scenes(axes):
+def test_added_centres_inside_gt_on_random_scenes(axes, cells):
     """Every added prior's centre is covered by its GT's polygon (shapely)
     and no stage-1 decision is changed."""
     rng = np.random.default_rng(0)
     anchors = grid_anchors([(16., 16.), (22.6, 11.3), (11.3, 22.6)])
     grid = one_level_grid(num_base=3)
-    assigner = CrossGridAssigner(neighbour_axes=axes)
+    assigner = CrossGridAssigner(cells=cells, neighbour_axes=axes)
     num_added = 0
     for _ in range(20):
         n = int(rng.integers(1, 6))
@@ -137,7 +213,7 @@ def test_added_centres_inside_gt_on_random_scenes(axes):
         assert (stage1[added] <= 0).all()
         for idx in torch.nonzero(added).reshape(-1).tolist():
             gt = gts[result.gt_inds[idx] - 1]
-            polygon = Polygon(obb2poly(gt.double().numpy()).reshape(4, 2))
+            polygon = Polygon(rbox_to_polygon(gt.double().numpy()).reshape(4, 2))
             centre = Point(anchors[idx, :2].double().numpy())
             assert polygon.buffer(1e-4).covers(centre)
             num_added += 1
@@ -153,21 +229,22 @@ def test_thin_rotated_gt_keeps_positives_only_with_object_axes():
     gt = torch.tensor([[26., 26., 24., 4., math.pi / 4]])
     grid = one_level_grid()
     assert stage1_positives(anchors, gt) == {cell_index(3, 3)}
-    image = CrossGridAssigner(neighbour_axes='image').assign(
+    image = CrossGridAssigner(cells='nearest', neighbour_axes='image').assign(
         anchors, gt, prior_grid=grid)
     assert positives(image) == {cell_index(3, 3)}
-    obj = CrossGridAssigner(neighbour_axes='object').assign(
+    obj = CrossGridAssigner(cells='nearest', neighbour_axes='object').assign(
         anchors, gt, prior_grid=grid)
     assert positives(obj) == {cell_index(3, 3), cell_index(4, 4)}
 
 
-def test_object_axes_equal_image_axes_for_axis_aligned_gts():
+@pytest.mark.parametrize('cells', ['published', 'nearest'])
+def test_object_axes_equal_image_axes_for_axis_aligned_gts(cells):
     anchors = grid_anchors(SQUARE16)
     grid = one_level_grid()
     gts = torch.tensor([[21., 19., 12., 12., 0.], [45., 37., 20., 9., 0.]])
-    image = CrossGridAssigner(neighbour_axes='image').assign(
+    image = CrossGridAssigner(cells=cells, neighbour_axes='image').assign(
         anchors, gts, prior_grid=grid)
-    obj = CrossGridAssigner(neighbour_axes='object').assign(
+    obj = CrossGridAssigner(cells=cells, neighbour_axes='object').assign(
         anchors, gts, prior_grid=grid)
     assert torch.equal(image.gt_inds, obj.gt_inds)
 
@@ -178,8 +255,8 @@ def test_several_anchors_per_location():
     cells = [(3, 2), (2, 2), (3, 3)]
     assert stage1_positives(anchors, CORNER_GT) <= {
         cell_index(j, i, a, 3) for j, i in cells for a in range(3)}
-    result = CrossGridAssigner().assign(anchors, CORNER_GT,
-                                        prior_grid=one_level_grid(3))
+    result = CrossGridAssigner(cells='nearest').assign(
+        anchors, CORNER_GT, prior_grid=one_level_grid(3))
     assert positives(result) == {
         cell_index(j, i, a, 3) for j, i in cells for a in range(3)}
 
@@ -193,7 +270,8 @@ def test_only_levels_with_stage1_positives_and_subset_of_grid():
     grid = PriorGrid(featmap_sizes=[(8, 8), (4, 4)],
                      strides=[(8, 8), (16, 16)], num_base_priors=[1, 1],
                      origins=[(0., 0.), (0., 0.)])
-    result = CrossGridAssigner().assign(anchors, CORNER_GT, prior_grid=grid)
+    result = CrossGridAssigner(cells='nearest').assign(anchors, CORNER_GT,
+                                                       prior_grid=grid)
     assert positives(result) == {
         cell_index(3, 2), cell_index(2, 2), cell_index(3, 3)}
 
@@ -201,8 +279,8 @@ def test_only_levels_with_stage1_positives_and_subset_of_grid():
     # indices are then those of the remaining priors.
     inside = torch.ones(len(anchors), dtype=torch.bool)
     inside[cell_index(2, 2)] = False
-    result = CrossGridAssigner().assign(anchors[inside], CORNER_GT,
-                                        prior_grid=grid, inside_flags=inside)
+    result = CrossGridAssigner(cells='nearest').assign(
+        anchors[inside], CORNER_GT, prior_grid=grid, inside_flags=inside)
     kept = torch.nonzero(inside).reshape(-1)
     assert {int(kept[i]) for i in positives(result)} == {
         cell_index(3, 2), cell_index(3, 3)}
@@ -225,8 +303,8 @@ def test_gts_on_image_borders():
     # Centre at x = -1 (grid -0.125): cell 0, the left neighbour does not
     # exist; in y (grid 3.75) the lower neighbour (0, 4) is added.
     gts = torch.tensor([[62., 62., 14., 14., 0.], [-1., 30., 14., 14., 0.]])
-    result = CrossGridAssigner().assign(anchors, gts,
-                                        prior_grid=one_level_grid())
+    result = CrossGridAssigner(cells='nearest').assign(
+        anchors, gts, prior_grid=one_level_grid())
     pos = positives(result)
     assert cell_index(7, 7) in pos
     assert result.gt_inds[cell_index(7, 7)] == 1
@@ -247,9 +325,9 @@ def test_label_source_source_vs_argmax():
     assert overlaps[1, target] > overlaps[0, target]
     assert target not in stage1_positives(anchors, gts)
     grid = one_level_grid()
-    source = CrossGridAssigner(label_source='source').assign(
+    source = CrossGridAssigner(cells='nearest', label_source='source').assign(
         anchors, gts, gt_labels=torch.tensor([0, 1]), prior_grid=grid)
-    argmax = CrossGridAssigner(label_source='argmax').assign(
+    argmax = CrossGridAssigner(cells='nearest', label_source='argmax').assign(
         anchors, gts, gt_labels=torch.tensor([0, 1]), prior_grid=grid)
     assert source.gt_inds[target] == 1 and source.labels[target] == 0
     assert argmax.gt_inds[target] == 2 and argmax.labels[target] == 1
@@ -292,10 +370,12 @@ def test_rescue_gt_whose_best_anchor_went_to_another_gt():
     anchors = grid_anchors(SQUARE16)
     gts = torch.cat([CORNER_GT, torch.tensor([[22., 17., 12., 12., 0.]])])
     grid = one_level_grid()
-    published = CrossGridAssigner(rescue_unmatched=False).assign(
+    published = CrossGridAssigner(cells='nearest',
+                                  rescue_unmatched=False).assign(
         anchors, gts, prior_grid=grid)
     assert not (published.gt_inds == 1).any()
-    rescued = CrossGridAssigner().assign(anchors, gts, prior_grid=grid)
+    rescued = CrossGridAssigner(cells='nearest').assign(anchors, gts,
+                                                        prior_grid=grid)
     assert set(torch.nonzero(rescued.gt_inds == 1).reshape(-1).tolist()) == {
         cell_index(2, 2), cell_index(3, 3)}
     assert rescued.gt_inds[cell_index(3, 2)] == 2
@@ -311,11 +391,12 @@ def test_rescue_without_inside_candidates_takes_a_spare_best_anchor():
     grid = one_level_grid()
     tied = {cell_index(2, 2), cell_index(3, 2), cell_index(2, 3),
             cell_index(3, 3)}
-    published = CrossGridAssigner(rescue_unmatched=False).assign(
+    published = CrossGridAssigner(cells='nearest',
+                                  rescue_unmatched=False).assign(
         anchors, gts, prior_grid=grid)
     assert positives(published) == tied
     assert not (published.gt_inds == 1).any()
-    result = CrossGridAssigner().assign(anchors, gts,
+    result = CrossGridAssigner(cells='nearest').assign(anchors, gts,
                                         gt_labels=torch.tensor([3, 1]),
                                         prior_grid=grid)
     assert positives(result) == tied
@@ -346,7 +427,9 @@ def tiny_gt_positive_counts():
                              iou_calculator=dict(type='RBboxOverlaps2D')),
         published=build_assigner(
             dict(cfg.model.train_cfg.assigner, rescue_unmatched=False)),
-        cla=build_assigner(cfg.model.train_cfg.assigner))
+        cla=build_assigner(cfg.model.train_cfg.assigner),
+        nearest=build_assigner(
+            dict(cfg.model.train_cfg.assigner, cells='nearest')))
     counts = {name: [] for name in assigners}
     for index in SCENES:
         _, objects = render_scene(0, index, size=(512, 512))
@@ -370,9 +453,10 @@ def test_every_tiny_synthetic_gt_gets_a_positive():
               f'{(c == 0).sum()}, one for {(c == 1).sum()}, min {c.min()}')
     assert len(counts['cla']) >= 50
     assert (counts['plain'] == 0).sum() >= 2
-    assert (counts['cla'] >= 1).all()
+    assert (counts['cla'] >= 1).all() and (counts['nearest'] >= 1).all()
     assert (counts['published'] >= counts['plain']).all()
     assert counts['cla'].sum() > counts['plain'].sum()
+    assert counts['nearest'].sum() > counts['plain'].sum()
 
 
 def test_gaussian_similarity_as_overlap():
@@ -382,7 +466,7 @@ def test_gaussian_similarity_as_overlap():
     anchors = grid_anchors(SQUARE16)
     # C = 8: NWD(GT, anchor (3, 2)) = 0.53 is the only one above 0.5.
     nwd = dict(type='RBboxGaussianOverlaps2D', metric='nwd', C=8.)
-    result = CrossGridAssigner(iou_calculator=nwd).assign(
+    result = CrossGridAssigner(cells='nearest', iou_calculator=nwd).assign(
         anchors, CORNER_GT, prior_grid=one_level_grid())
     stage1 = positives(MaxIoUAssigner(0.5, 0.4, min_pos_iou=0.,
                                       iou_calculator=nwd).assign(

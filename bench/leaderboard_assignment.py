@@ -1,0 +1,148 @@
+"""Positives per ground-truth object, by AI-TOD size range and pyramid level,
+of the leaderboard rows' label assignment (the leaderboard's budget and data).
+
+    python bench/leaderboard_assignment.py [--only ROW ...] [--suite harbour]
+        [--images 16]
+
+One training forward pass per row on the first ``--images`` training patches
+of the suite, untrained weights: the static part of each assignment (prior
+geometry, metric and thresholds; a dynamic assigner such as Ali-TSM sees
+untrained scores). Every call of the head's assigners is recorded; a row
+whose head has no ``assigner`` (e.g. FCOS's regress ranges) is listed as
+such. Columns: objects in the range, mean positives per object, share of
+objects without a positive, and the share of the positives on each level.
+"""
+import argparse
+import collections
+import os.path as osp
+import sys
+
+import numpy as np
+import torch
+
+BENCH = osp.dirname(osp.abspath(__file__))
+sys.path.insert(0, BENCH)
+
+import leaderboard as board  # noqa: E402  (the leaderboard CLI's paths)
+
+SIZE_BINS = (('< 2', 0, 2), ('vt 2-8', 2, 8), ('t 8-16', 8, 16),
+             ('s 16-32', 16, 32), ('m 32-64', 32, 64),
+             ('>= 64', 64, float('inf')))
+
+
+def record_assignments(head) -> list:
+    """Wrap every assigner of ``head``; returns the list the calls go to:
+    ``(assigner attribute, number of priors, gt_inds)``."""
+    calls = []
+    for attr in dir(head):
+        assigner = getattr(head, attr, None) if 'assigner' in attr else None
+        if assigner is None or not hasattr(assigner, 'assign'):
+            continue
+
+        def wrapped(*args, _assign=assigner.assign, _attr=attr, **kwargs):
+            result = _assign(*args, **kwargs)
+            calls.append((_attr, args[0].shape[0], result.gt_inds.clone()))
+            return result
+
+        assigner.assign = wrapped
+    return calls
+
+
+def positives_table(calls: list, gt_bboxes: list, priors_per_level: list
+                    ) -> dict:
+    """Per assigner and size bin: positives per object and their levels."""
+    out = {}
+    bounds = np.cumsum(priors_per_level)
+    for attr in sorted({c[0] for c in calls}):
+        mine = [c for c in calls if c[0] == attr]
+        counts = collections.defaultdict(list)
+        levels = collections.defaultdict(
+            lambda: np.zeros(len(priors_per_level)))
+        for k, (_, num_priors, gt_inds) in enumerate(mine):
+            gts = gt_bboxes[k % len(gt_bboxes)]
+            side = torch.sqrt(gts[:, 2] * gts[:, 3]).numpy()
+            inds = gt_inds.numpy()
+            positive = np.nonzero(inds > 0)[0]
+            owner = inds[positive] - 1
+            per_gt = np.bincount(owner, minlength=len(gts))
+            level = (np.searchsorted(bounds, positive, side='right')
+                     if num_priors == bounds[-1] else None)
+            for name, low, high in SIZE_BINS:
+                members = np.nonzero((side >= low) & (side < high))[0]
+                counts[name] += list(per_gt[members])
+                if level is not None:
+                    for j in members:
+                        levels[name] += np.bincount(
+                            level[owner == j],
+                            minlength=len(priors_per_level))
+        out[attr] = (len(mine), counts, levels)
+    return out
+
+
+def main(argv=None) -> int:
+    from mmcv.parallel import scatter
+    from mmdet.datasets import build_dataloader
+    from mmrotate.datasets import build_dataset
+    from mmrotate.models import build_detector
+
+    from rotated_tod.apis.leaderboard import (
+        BUDGETS,
+        SUITES,
+        build_run_config,
+        prepare_suite,
+    )
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--only', nargs='+', metavar='ROW')
+    parser.add_argument('--suite', default='synthetic', choices=SUITES)
+    parser.add_argument('--images', type=int, default=16)
+    args = parser.parse_args(argv)
+    rows = board.load_rows()
+    unknown = set(args.only or []) - {r['name'] for r in rows}
+    if unknown:
+        print(f'error: {board.ROWS_FILE}: unknown row(s) {sorted(unknown)}',
+              file=sys.stderr)
+        return 2
+    budget = BUDGETS['cpu']
+    suite = prepare_suite(args.suite, board.DATA_ROOT, budget,
+                          board.HARBOUR_IMAGE, board.HARBOUR_LABELS)
+    for row in rows:
+        if args.only and row['name'] not in args.only:
+            continue
+        torch.manual_seed(0)
+        np.random.seed(0)  # the same flips for every row
+        cfg = build_run_config(osp.join(board.REPO, row['config']), suite,
+                               budget)
+        model = build_detector(cfg.model)
+        model.init_weights()
+        model.train()
+        loader = build_dataloader(build_dataset(cfg.data.train),
+                                  args.images, 0, num_gpus=1, dist=False,
+                                  shuffle=False)
+        data = scatter(next(iter(loader)), [-1])[0]
+        head = model.bbox_head
+        calls = record_assignments(head)
+        sizes = [f.shape[-2:] for f in model.extract_feat(data['img'])]
+        per_location = getattr(head, 'num_base_priors', None) or getattr(
+            head, 'num_anchors', 1)
+        per_level = [int(h * w * per_location) for h, w in sizes]
+        model.forward_train(**data)
+        if not calls:
+            print(f'== {row["name"]}: {type(head).__name__} has no assigner')
+            continue
+        table = positives_table(calls, data['gt_bboxes'], per_level)
+        for attr, (num_calls, counts, levels) in table.items():
+            print(f'== {row["name"]} ({attr}, {num_calls} calls, priors per '
+                  f'level {per_level})')
+            for name, _, _ in SIZE_BINS:
+                values = np.array(counts[name])
+                if not len(values):
+                    continue
+                share = levels[name] / max(1.0, levels[name].sum())
+                print(f'  {name:8s} objects {len(values):4d}  positives/object '
+                      f'{values.mean():6.2f}  none {np.mean(values == 0):4.0%}'
+                      '  levels ' + ' '.join(f'{s:.2f}' for s in share))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,4 @@
+# AFMNet ablation: without RoI interaction in both heads.
+_base_ = './afmnet_r50_fpn_1x_dota_le90.py'
+model = dict(
+    bbox_head=dict(interaction=None), small_head=dict(interaction=None))

@@ -1,0 +1,12 @@
+# AFMNet made oriented (our design after the published outline), R50-FPN, the synthetic tiny-oriented dataset.
+_base_ = [
+    './_base_/afmnet_r50_fpn_le90.py', '../_base_/datasets/synthetic.py',
+    '../_base_/schedules/schedule_1x.py', '../_base_/default_runtime.py'
+]
+# The ATSS phase counted in iterations (the leaderboard trains by iterations
+# and keeps only `model`; without TrainProgressHook the heads count their own
+# training steps).
+model = dict(
+    bbox_head=dict(num_classes=4),
+    small_head=dict(num_classes=4),
+    train_cfg=dict(initial_epoch=0, initial_iter=100))

@@ -1,0 +1,7 @@
+# FSANet's baseline: Rotated FCOS, R50-FPN P3-P5, the synthetic dataset.
+_base_ = [
+    './_base_/rotated_fcos_r50_fpn_p3_p5_le90.py',
+    '../_base_/datasets/synthetic.py', '../_base_/schedules/schedule_1x.py',
+    '../_base_/default_runtime.py'
+]
+model = dict(bbox_head=dict(num_classes=4))

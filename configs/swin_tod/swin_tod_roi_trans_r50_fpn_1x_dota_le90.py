@@ -1,0 +1,7 @@
+# SWIN-TOD on RoI Transformer R50-FPN le90 (INEN in both stages + receptive-field RPN + SWL),
+# on DOTA-v1.0 single scale (1024 patches).
+_base_ = [
+    './_base_/swin_tod_roi_trans_r50_fpn_le90.py',
+    '../_base_/datasets/dotav1.py', '../_base_/schedules/schedule_1x.py',
+    '../_base_/default_runtime.py'
+]

@@ -1,0 +1,3 @@
+from .signed_distance_decoder import SignedDistanceDecoder
+
+__all__ = ['SignedDistanceDecoder']

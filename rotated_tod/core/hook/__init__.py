@@ -1,0 +1,3 @@
+from .train_progress_hook import TrainProgressHook
+
+__all__ = ['TrainProgressHook']

@@ -1,0 +1,152 @@
+"""The leaderboard library: the imposed budget on one- and two-stage model
+dicts, the run plan, the table from hand-made records, and a 2-iteration run
+of one tiny row (JSON, table and chart written; a finished run is skipped)."""
+import dataclasses
+import json
+import os
+
+import pytest
+
+from rotated_tod.apis import leaderboard as lb
+from tests.conftest import REPO
+
+TINY = lb.Budget(name='test', iters=2, batch=2, patch_size=128, gap=32,
+                 backbone_width=8, neck_channels=16, head_convs=1, lr=0.001,
+                 weight_decay=0.05, warmup_iters=1, checkpoint_interval=1,
+                 train_scenes=1, val_scenes=1, scene_size=256, workers=0)
+ROWS = [
+    dict(name='Rotated RetinaNet',
+         config='configs/baselines/rotated_retinanet_r50_fpn_1x_dota_le90.py',
+         baseline=None, seeds=2, group='retinanet'),
+    dict(name='+ KLD',
+         config='configs/gaussian/'
+         'rotated_retinanet_kld_r50_fpn_1x_synthetic_le90.py',
+         baseline='Rotated RetinaNet', seeds=2, group='retinanet'),
+    dict(name='CLA only', config='x.py', baseline='Rotated RetinaNet',
+         seeds=1, group='refined_det'),
+]
+
+
+def test_impose_budget_one_and_two_stage():
+    one_stage = dict(
+        type='RotatedRetinaNet',
+        backbone=dict(type='ResNet', depth=50, out_indices=(0, 1, 2, 3)),
+        neck=dict(type='FPN', in_channels=[256, 512, 1024, 2048],
+                  out_channels=256, num_outs=5),
+        bbox_head=dict(type='H', num_classes=15, in_channels=256,
+                       feat_channels=256, stacked_convs=4,
+                       norm_cfg=dict(type='GN', num_groups=32)),
+        test_cfg=dict(nms_pre=2000, score_thr=0.05, max_per_img=2000))
+    model = lb.impose_budget(one_stage, TINY, 4)
+    assert model['backbone']['depth'] == 18
+    assert model['backbone']['init_cfg'] is None
+    assert model['neck']['in_channels'] == [8, 16, 32, 64]
+    assert model['neck']['out_channels'] == 16
+    head = model['bbox_head']
+    assert (head['in_channels'], head['feat_channels'],
+            head['stacked_convs'], head['num_classes']) == (16, 16, 1, 4)
+    assert head['norm_cfg']['num_groups'] == 16  # divides the width
+    assert model['test_cfg'] == dict(nms_pre=1000, score_thr=0.05,
+                                     max_per_img=300)
+    assert one_stage['bbox_head']['num_classes'] == 15  # input unchanged
+    two_stage = dict(
+        backbone=dict(type='ResNet', depth=50, out_indices=(1, 2, 3)),
+        neck=dict(type='FPN', in_channels=[512, 1024, 2048],
+                  out_channels=256),
+        rpn_head=dict(in_channels=256, feat_channels=256),
+        roi_head=dict(
+            bbox_roi_extractor=dict(out_channels=256),
+            bbox_head=dict(in_channels=256, fc_out_channels=1024,
+                           num_classes=15)),
+        test_cfg=dict(rpn=dict(nms_pre=2000, max_per_img=2000),
+                      rcnn=dict(score_thr=0.05, max_per_img=2000)))
+    model = lb.impose_budget(two_stage, TINY, 1)
+    assert model['neck']['in_channels'] == [16, 32, 64]
+    assert model['rpn_head'] == dict(in_channels=16, feat_channels=16)
+    roi = model['roi_head']
+    assert roi['bbox_roi_extractor']['out_channels'] == 16
+    assert roi['bbox_head'] == dict(in_channels=16, fc_out_channels=1024,
+                                    num_classes=1)
+    # proposals are the method's; only final detections are capped
+    assert model['test_cfg']['rpn'] == dict(nms_pre=2000, max_per_img=2000)
+    assert model['test_cfg']['rcnn']['max_per_img'] == 300
+
+
+def test_plan_runs_order_seeds_and_errors():
+    plan = [(s, r['name'], k) for s, r, k in
+            lb.plan_runs(ROWS, ['synthetic'])]
+    assert plan == [('synthetic', 'Rotated RetinaNet', 0),
+                    ('synthetic', '+ KLD', 0), ('synthetic', 'CLA only', 0),
+                    ('synthetic', 'Rotated RetinaNet', 1),
+                    ('synthetic', '+ KLD', 1)]
+    assert len(lb.plan_runs(ROWS, lb.SUITES, seeds=1, only=['+ KLD'])) == 2
+    with pytest.raises(ValueError, match='unknown row'):
+        lb.plan_runs(ROWS, ['synthetic'], only=['nope'])
+    with pytest.raises(ValueError, match='unknown suite'):
+        lb.plan_runs(ROWS, ['dota'])
+
+
+def record(name, seed, m, t, s_per_iter, suite='synthetic', budget=TINY):
+    return dict(key=lb.run_key(suite, name, seed, budget), suite=suite,
+                name=name, seed=seed, settings=dataclasses.asdict(budget),
+                metrics=dict(mAP=m, mAP_50_95=m / 2, AP_vt=None, AP_t=t,
+                             AP_s=m, AP_m=m),
+                train_s_per_iter=s_per_iter)
+
+
+def test_table_means_spreads_and_deltas(tmp_path):
+    records = [record('Rotated RetinaNet', 0, 0.50, 0.30, 1.0),
+               record('Rotated RetinaNet', 1, 0.52, 0.34, 1.2),
+               record('+ KLD', 0, 0.55, 0.40, 1.65),
+               record('+ KLD', 1, 0.55, 0.40, 1.65),
+               # another budget: not in this table
+               record('CLA only', 0, 0.9, 0.9, 1.0,
+                      budget=lb.with_iters(TINY, 3))]
+    path = tmp_path / 'board.md'
+    lb.write_table(records, ROWS, TINY, str(path), 'python x.py')
+    text = path.read_text()
+    assert 'python x.py' in text and 'CLA only' not in text
+    base = next(line for line in text.splitlines()
+                if line.startswith('| Rotated RetinaNet (baseline)'))
+    # mean 51.0, spread 2.0 points; tiny AP 32.0 (4.0)
+    assert '| 51.0 (2.0) |' in base and '| 32.0 (4.0) |' in base
+    kld = next(line for line in text.splitlines()
+               if line.startswith('| + KLD'))
+    # +4.0 mAP50, +8.0 tiny AP, 1.65 s/iter = 1.50x the baseline's 1.1
+    assert '| +4.0 | +8.0 | 1.65 | 1.50x |' in kld
+    lb.write_chart(records, ROWS, TINY, str(tmp_path / 'board.png'))
+    assert (tmp_path / 'board.png').read_bytes()[:4] == b'\x89PNG'
+
+
+def test_two_iteration_run_then_skip(tmp_path):
+    results = tmp_path / 'results' / 'board.json'
+    messages = []
+    kwargs = dict(rows=ROWS[:1], budget=TINY, results_path=str(results),
+                  data_root=str(tmp_path / 'data'),
+                  work_root=str(tmp_path / 'work'), repo_dir=REPO,
+                  suites=['synthetic'], seeds=1, say=messages.append)
+    records, failed = lb.run_leaderboard(**kwargs)
+    assert len(records) == 1 and failed == []
+    saved = json.loads(results.read_text())['records']
+    assert saved == records
+    rec = saved[0]
+    assert rec['name'] == 'Rotated RetinaNet' and rec['seed'] == 0
+    assert rec['settings']['iters'] == 2
+    for key in ('mAP', 'mAP_50_95', 'AP_vt', 'AP_t', 'AP_s', 'AP_m'):
+        assert key in rec['metrics']
+    assert rec['train_s_per_iter'] > 0
+    assert rec['code']['version'] and len(rec['code']['commit']) == 40
+    work = (tmp_path / 'work' / lb.budget_id(TINY) / 'synthetic' /
+            'rotated_retinanet')
+    assert (work / 'seed0' / 'iter_2.pth').exists()
+    assert lb.budget_id(TINY).startswith('test_2it_')
+    assert lb.budget_id(lb.with_iters(TINY, 3)) != lb.budget_id(TINY)
+    # a second call finds the run done and trains nothing
+    messages.clear()
+    again, _ = lb.run_leaderboard(**kwargs)
+    assert again == records
+    assert '1 already done, 0 to run' in messages[0] and len(messages) == 1
+    table = tmp_path / 'board.md'
+    lb.write_table(again, ROWS, TINY, str(table), 'cmd')
+    assert '| Rotated RetinaNet (baseline) | 1 |' in table.read_text()
+    assert os.path.getsize(results) > 0
