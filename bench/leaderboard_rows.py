@@ -24,13 +24,13 @@ ROWS = [
         seeds=2,
         group='retinanet'),
     dict(
-        name='+ GWD',
+        name='+ GWD loss',
         config='configs/gaussian/rotated_retinanet_gwd_r50_fpn_1x_synthetic_le90.py',
         baseline='Rotated RetinaNet',
         seeds=2,
         group='retinanet'),
     dict(
-        name='+ KLD',
+        name='+ KLD loss',
         config='configs/gaussian/rotated_retinanet_kld_r50_fpn_1x_synthetic_le90.py',
         baseline='Rotated RetinaNet',
         seeds=2,

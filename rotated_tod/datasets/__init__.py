@@ -1,12 +1,12 @@
-from ..core.fileio import parse_patch_id
-from .dota_dataset import DOTAPolyDataset
 from ..core.fileio import (
                       DOTA_CLASSES,
                       DOTAAnnotation,
                       DOTALabelError,
                       parse_dota_labels,
+                      parse_patch_id,
                       write_dota_labels,
 )
+from .dota_dataset import DOTAPolyDataset
 from .dota_split import split_dataset
 from .harbour import HARBOUR_CLASSES, prepare_harbour_dataset
 from .hrsc_convert import convert_hrsc

@@ -193,8 +193,10 @@ def match_class(det_polys: np.ndarray, det_scores: np.ndarray,
         gt_difficult: (G,) bool.
         num_images: number of images.
     """
-    order = np.argsort(-np.asarray(det_scores, np.float64), kind='stable')
-    det_polys = np.asarray(det_polys, np.float64).reshape(-1, 8)[order]
+    order = _descending_order(det_scores)
+    # np.take gathers rows several times faster than fancy indexing
+    det_polys = np.take(np.asarray(det_polys, np.float64).reshape(-1, 8),
+                        order, 0)
     det_images = np.asarray(det_images, np.int64)[order]
     gt_polys = np.asarray(gt_polys, np.float64).reshape(-1, 8)
     gt_images = np.asarray(gt_images, np.int64)
@@ -230,9 +232,11 @@ def match_class(det_polys: np.ndarray, det_scores: np.ndarray,
             (gt_x1[gt_idx] > np.repeat(det_x0[start:stop], counts)))
         det_idx = start + np.searchsorted(ends, near, 'right')
         gt_idx = gt_idx[near]
-        near = bounds_overlap(det_bounds[det_idx], gt_bounds[gt_idx])
+        near = bounds_overlap(np.take(det_bounds, det_idx, 0),
+                              np.take(gt_bounds, gt_idx, 0))
         det_idx, gt_idx = det_idx[near], gt_idx[near]
-        iou = polygon_iou_aligned(det_polys[det_idx], gt_polys[gt_idx])
+        iou = polygon_iou_aligned(np.take(det_polys, det_idx, 0),
+                                  np.take(gt_polys, gt_idx, 0))
         np.maximum.at(best_iou, det_idx, iou)
         # pairs run by detection, then object order: the first pair that
         # reaches the maximum is the devkit's argmax.
@@ -244,6 +248,23 @@ def match_class(det_polys: np.ndarray, det_scores: np.ndarray,
                         np.asarray(gt_difficult, bool).reshape(-1),
                         np.sqrt(polygon_area(gt_polys)),
                         np.sqrt(polygon_area(det_polys)))
+
+
+def _descending_order(scores: np.ndarray) -> np.ndarray:
+    """``np.argsort(-scores, kind='stable')``, about twice as fast: numpy's
+    unstable sorts are vectorised, and sorting the distinct keys ``rank of
+    the score * D + index`` puts tied scores in index order, as a stable
+    sort does."""
+    neg = -np.asarray(scores, np.float64).reshape(-1)
+    if len(neg) < 2 or np.isnan(neg).any():
+        return np.argsort(neg, kind='stable')
+    order = np.argsort(neg)
+    ranked = neg[order]
+    rank = np.zeros(len(neg), np.int64)
+    np.cumsum(ranked[1:] != ranked[:-1], out=rank[1:])
+    keys = rank * len(neg) + order
+    keys.sort()
+    return keys % len(neg)
 
 
 def _inside(size: np.ndarray, size_range: Tuple[float, float]) -> np.ndarray:
@@ -379,25 +400,28 @@ def _log(report: dict, logger) -> None:
 def _gather_ground_truth(annotations: Sequence[DOTAAnnotation],
                          num_classes: int) -> list:
     """Per class: (polygons, image indices, difficult), grouped by image."""
-    per_class = [([], [], []) for _ in range(num_classes)]
+    labels, polygons, difficult = [np.zeros(0, np.int64)], [np.zeros(
+        (0, 8))], [np.zeros(0, bool)]
     for i, ann in enumerate(annotations):
-        labels = np.asarray(ann.labels, np.int64).reshape(-1)
-        if len(labels) and (labels.min() < 0 or labels.max() >= num_classes):
+        labels.append(np.asarray(ann.labels, np.int64).reshape(-1))
+        polygons.append(np.asarray(ann.polygons, np.float64).reshape(-1, 8))
+        difficult.append(np.asarray(ann.difficult, bool).reshape(-1))
+        if len(labels[-1]) and (labels[-1].min() < 0 or
+                                labels[-1].max() >= num_classes):
             raise ValueError(f'annotation of image {i}: label outside '
                              f'[0, {num_classes})')
-        polygons = np.asarray(ann.polygons, np.float64).reshape(-1, 8)
-        difficult = np.asarray(ann.difficult, bool).reshape(-1)
-        for c in np.unique(labels):
-            mask = labels == c
-            per_class[c][0].append(polygons[mask])
-            per_class[c][1].append(np.full(int(mask.sum()), i, np.int64))
-            per_class[c][2].append(difficult[mask])
-    out = []
-    for polys, images, difficult in per_class:
-        out.append((np.concatenate(polys) if polys else np.zeros((0, 8)),
-                    np.concatenate(images) if images else np.zeros(0, np.int64),
-                    np.concatenate(difficult) if difficult else np.zeros(0, bool)))
-    return out
+        if not len(labels[-1]) == len(polygons[-1]) == len(difficult[-1]):
+            raise ValueError(f'annotation of image {i}: labels, polygons '
+                             'and difficult differ in length')
+    images = np.repeat(np.arange(len(annotations), dtype=np.int64),
+                       [len(lab) for lab in labels[1:]])
+    labels = np.concatenate(labels)
+    polygons, difficult = np.concatenate(polygons), np.concatenate(difficult)
+    # a stable sort by class keeps image order, then file order
+    order = np.argsort(labels, kind='stable')
+    bounds = np.searchsorted(labels[order], np.arange(num_classes + 1))
+    return [(polygons[idx], images[idx], difficult[idx])
+            for idx in np.split(order, bounds[1:-1])]
 
 
 def match_results(det_results: Sequence[Sequence[np.ndarray]],

@@ -308,7 +308,14 @@ class RotatedTOODHead(BaseDenseHead, BBoxTestMixin):
                 params[:, start:stop], grid, mode='bilinear',
                 padding_mode='border', align_corners=True))
         sampled = torch.cat(sampled, 1)
-        angle = torch.atan2(sampled[:, 5:6], sampled[:, 4:5]) / 2
+        cos, sin = sampled[:, 4:5], sampled[:, 5:6]
+        # Opposite doubled angles mixed about half and half leave a vector
+        # near (0, 0), where the angle is undefined and the gradient of
+        # atan2 (~ 1 / |v|) explodes: below |v| = 1e-3 the angle is 0,
+        # without gradient.
+        flat = cos.square() + sin.square() < 1e-6
+        angle = torch.atan2(torch.where(flat, torch.zeros_like(sin), sin),
+                            torch.where(flat, torch.ones_like(cos), cos)) / 2
         return torch.cat([sampled[:, :4], angle], 1)
 
     def forward_train(self,

@@ -27,6 +27,7 @@ from ...core.bbox.gaussian import (
     transform_distance,
     whitened_offset,
 )
+from .box_loss_weight import no_positive, per_box_weight
 
 REDUCTIONS = ('none', 'mean', 'sum')
 
@@ -78,18 +79,9 @@ class GaussianLossBase(nn.Module):
                 pred.shape != target.shape:
             raise ValueError(f'pred and target must both be (N, 5), got '
                              f'{tuple(pred.shape)} and {tuple(target.shape)}')
-        if weight is not None:
-            if weight.dim() > 1:
-                if weight.shape != pred.shape:
-                    raise ValueError(f'weight must be (N,) or (N, 5), got '
-                                     f'{tuple(weight.shape)}')
-                weight = weight.mean(-1)
-            elif weight.shape != pred.shape[:1]:
-                raise ValueError(f'weight must be (N,) or (N, 5), got '
-                                 f'{tuple(weight.shape)}')
-            if reduction != 'none' and not torch.any(weight > 0):
-                # No positive sample: a zero that keeps pred in the graph.
-                return pred.sum() * 0
+        weight = per_box_weight(weight, pred)
+        if no_positive(weight, reduction):
+            return pred.sum() * 0
         quantity = self.quantity(pred, target)
         transformed = transform_distance(quantity, self.fun)
         if self.tau >= 1:

@@ -44,6 +44,7 @@ from mmrotate.models.builder import ROTATED_LOSSES
 from torch import nn
 
 from ...core.bbox.gaussian import SQRT_FLOOR, gaussian_distance
+from .box_loss_weight import no_positive, per_box_weight
 
 SPACES = ('delta', 'gaussian')
 REDUCTIONS = ('none', 'mean', 'sum')
@@ -134,18 +135,9 @@ class SmoothWassersteinLoss(nn.Module):
         if self.space == 'gaussian' and pred.shape[-1] != 5:
             raise ValueError("space='gaussian' needs (N, 5) decoded boxes, "
                              f'got {tuple(pred.shape)}')
-        if weight is not None:
-            if weight.dim() > 1:
-                if weight.shape != pred.shape:
-                    raise ValueError(f'weight must be (N,) or (N, D), got '
-                                     f'{tuple(weight.shape)}')
-                weight = weight.mean(-1)
-            elif weight.shape != pred.shape[:1]:
-                raise ValueError(f'weight must be (N,) or (N, D), got '
-                                 f'{tuple(weight.shape)}')
-            if reduction != 'none' and not torch.any(weight > 0):
-                # No positive sample: a zero that keeps pred in the graph.
-                return pred.sum() * 0
+        weight = per_box_weight(weight, pred)
+        if no_positive(weight, reduction):
+            return pred.sum() * 0
         loss = huber_of_norm(self.squared_norm(pred, target, anchors),
                              self.beta)
         return self.loss_weight * weight_reduce_loss(loss, weight, reduction,

@@ -65,7 +65,7 @@ class FineGrainedMining(nn.Module):
 
         tokens, idx = top-k of x by g                  # (B, k, C)
         z = Block(tokens + Linear(p))                  # p: (x/W, y/H) of idx
-        x' = x + scatter(idx, Linear_out(z))
+        x' = x + scatter(idx, Linear_out(LN(z)))
 
     ``Linear_out`` starts at zero, so the module starts as the identity.
 
@@ -86,6 +86,7 @@ class FineGrainedMining(nn.Module):
         self.topk = int(topk)
         self.position = nn.Linear(2, channels)
         self.block = TokenAttentionBlock(channels, num_heads, ffn_ratio)
+        self.norm = nn.LayerNorm(channels)
         self.out = nn.Linear(channels, channels)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
@@ -101,4 +102,4 @@ class FineGrainedMining(nn.Module):
                 feature.dtype) / max(height - 1, 1)
         ], -1)
         mined = self.block(tokens + self.position(positions))
-        return scatter_back(feature, index, self.out(mined))
+        return scatter_back(feature, index, self.out(self.norm(mined)))

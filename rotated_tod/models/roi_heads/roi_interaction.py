@@ -8,6 +8,7 @@ exchange information by multi-head self-attention
 (:class:`TokenAttentionBlock`) and predict a score and a box correction
 for each of those boxes; the other predictions are unchanged.
 """
+import math
 from typing import List, Sequence, Tuple
 
 import torch
@@ -19,6 +20,10 @@ from ..utils.token_attention import TokenAttentionBlock
 
 #: Probabilities are clamped to [EPS, 1 - EPS] before their logit is taken.
 EPS = 1e-6
+#: Bound of the log size corrections ``dw``, ``dh`` (mmdet's delta coders'
+#: ``|ln(16 / 1000)|``): an unbounded ``exp`` overflows once training
+#: diverges locally and turns every gradient into NaN.
+MAX_LOG_RATIO = abs(math.log(16 / 1000))
 
 
 @PLUGIN_LAYERS.register_module()
@@ -38,7 +43,8 @@ class RoIInteraction(nn.Module):
     4. outputs ``(ds_1..ds_C, dx, dy, dw, dh, da)`` (zero-initialised: the
        module starts as the identity) give
        ``p' = sigmoid(logit(p) + ds)`` and
-       ``b' = (cx + dx w, cy + dy h, w e^dw, h e^dh, a + da)``.
+       ``b' = (cx + dx w, cy + dy h, w e^dw, h e^dh, a + da)`` (after a
+       final LayerNorm; ``dw``, ``dh`` clamped to ``+-MAX_LOG_RATIO``).
 
     The RoI features are differentiable in the feature maps (not in the
     boxes, which only place them); the refined boxes are differentiable in
@@ -76,6 +82,7 @@ class RoIInteraction(nn.Module):
             TokenAttentionBlock(embed_dims, num_heads, ffn_ratio)
             for _ in range(num_blocks)
         ])
+        self.norm = nn.LayerNorm(embed_dims)
         self.out = nn.Linear(embed_dims, num_classes + 5)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
@@ -126,17 +133,18 @@ class RoIInteraction(nn.Module):
             + self.geometry_embed(geometry)
         for block in self.blocks:
             tokens = block(tokens)
-        delta = self.out(tokens)
+        delta = self.out(self.norm(tokens))
         probs = top_scores.clamp(EPS, 1 - EPS)
         new_scores = torch.sigmoid(
             torch.log(probs) - torch.log1p(-probs) +
             delta[..., :self.num_classes])
         d = delta[..., self.num_classes:]
+        log_size = d[..., 2:4].clamp(-MAX_LOG_RATIO, MAX_LOG_RATIO)
         new_boxes = torch.stack([
             top_boxes[..., 0] + d[..., 0] * top_boxes[..., 2],
             top_boxes[..., 1] + d[..., 1] * top_boxes[..., 3],
-            top_boxes[..., 2] * d[..., 2].exp(),
-            top_boxes[..., 3] * d[..., 3].exp(),
+            top_boxes[..., 2] * log_size[..., 0].exp(),
+            top_boxes[..., 3] * log_size[..., 1].exp(),
             top_boxes[..., 4] + d[..., 4]
         ], -1)
         scores = scores.scatter(
@@ -159,6 +167,9 @@ class RoIInteraction(nn.Module):
                       level: torch.Tensor) -> torch.Tensor:
         """(B, k, C, r, r) RoI features of boxes (B, k, 5) on their
         levels (B, k)."""
+        if not torch.isfinite(boxes).all():
+            raise FloatingPointError('non-finite boxes reach RoIInteraction '
+                                     '(the head diverged)')
         batch, k = level.shape
         channels = feats[0].size(1)
         image = torch.arange(batch, device=boxes.device)[:, None].expand(

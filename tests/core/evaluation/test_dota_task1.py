@@ -265,6 +265,18 @@ def test_pair_chunks_do_not_change_the_matches(monkeypatch, chunk):
         assert np.allclose(got.best_iou, want.best_iou, rtol=1e-12, atol=0)
 
 
+def test_descending_order_is_the_stable_argsort():
+    rng = np.random.default_rng(2)
+    scores = np.round(rng.random(5000), 2)  # many ties
+    scores[:40] = np.where(rng.random(40) < 0.5, 0.0, -0.0)
+    for s in (scores, scores[:1], scores[:0], np.full(7, 0.5)):
+        assert np.array_equal(dota_task1._descending_order(s),
+                              np.argsort(-s, kind='stable'))
+    scores[[5, 9]] = np.nan
+    assert np.array_equal(dota_task1._descending_order(scores),
+                          np.argsort(-scores, kind='stable'))
+
+
 def test_reference_ap_agrees_with_voc_ap():
     rng = np.random.default_rng(5)
     tp = rng.random(40) < 0.6

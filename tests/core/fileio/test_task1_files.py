@@ -70,6 +70,31 @@ def test_bom_crlf_and_missing_final_newline(monkeypatch):
     assert_same_records(parse_task1(variant, 'f.txt'), plain)
 
 
+@pytest.mark.parametrize('length', [1, 63, 64, 65, 200])
+def test_fast_reader_takes_names_longer_than_its_probe(monkeypatch, length):
+    # _NAME_PROBE_BYTES (64) bytes from a line's start are searched for the
+    # end of its name first, the whole chunk for longer names
+    long_name = 'P' * length
+    text = f'{long_name} 0.5 1 2 3 4 5 6 7 8\nQ 0.25 1 2 3 4 5 6 7 8\n' * 2
+    no_line_parser(monkeypatch)
+    records = parse_task1(text, 'f.txt')
+    assert records.images == [long_name, 'Q'] * 2
+    assert records.scores.tolist() == [0.5, 0.25] * 2
+
+
+@pytest.mark.parametrize('data', [
+    ' P1 0.5 1 2 3 4 5 6 7 8\nP1 0.5 1 2 3 4 5 6 7 8\n',   # leading space
+    'P1 0.5 1 2 3 4 5 6 7 8\n P1 0.5 1 2 3 4 5 6 7 8\n',   # after a newline
+    'P1 0.5 1 2 3 4 5 6 7 8\nP1 0.5 1 2 3 4 5 6 7 8 ',     # space at the end
+    'P1 0.5 1 2 3 4 5 6 7 8\x1f\nP1 0.5 1 2 3 4 5 6 7 8\n',  # control byte
+])
+def test_spaces_at_line_ends_go_through_the_line_parser(monkeypatch, data):
+    assert dota_format._parse_task1_fast(data.encode()) is None
+    records = parse_task1(data, 'f.txt')
+    assert records.scores.tolist() == [0.5, 0.5]
+    assert records.lines.tolist() == [1, 2]
+
+
 @pytest.mark.parametrize('line, value', [
     ('P1\t0.5 1 2 3 4 5 6 7 8', 0.5),        # tab
     ('P1  0.5 1 2 3 4 5 6 7 8', 0.5),        # repeated space

@@ -75,6 +75,19 @@ def test_doubled_angle_interpolates_across_the_wrap():
     assert abs(abs(angle.item()) - math.pi / 2) < 1e-5
 
 
+def test_opposite_doubled_angles_mixed_half_and_half_keep_finite_gradients():
+    boxes = torch.zeros(1, 5, 1, 2)
+    boxes[:, 2:4] = 1
+    boxes[0, 4, 0] = torch.tensor([0.0, math.pi / 2])  # 2a: 0 and pi
+    boxes.requires_grad_()
+    offsets = torch.zeros(1, 6, 1, 2)
+    offsets[:, 4] = 0.5
+    aligned = RotatedTOODHead.align_boxes(boxes, offsets)
+    assert aligned[0, 4, 0, 0] == 0
+    aligned.sum().backward()
+    assert torch.isfinite(boxes.grad).all()
+
+
 def test_phase_switch_follows_the_runner_epoch():
     head = make_head()
     with pytest.raises(RuntimeError, match='TrainProgressHook'):

@@ -2,6 +2,7 @@
 level of each RoI, and gradients on the CPU."""
 import math
 
+import pytest
 import torch
 
 from rotated_tod.models.roi_heads import RoIInteraction
@@ -58,6 +59,18 @@ def test_refinement_formula_on_the_top_boxes_only():
         torch.testing.assert_close(
             new_boxes[i][:, top],
             torch.stack([cx + 0.1 * w, cy - 0.2 * h, 2 * w, h, a + 0.3]))
+
+
+def test_size_corrections_are_bounded():
+    feats, strides, scores, boxes = inputs()
+    module = RoIInteraction(4, 3, num_rois=5, embed_dims=8, out_size=3,
+                            num_heads=2)
+    module.out.bias.data[3 + 2] = 1e3  # dw: exp would overflow
+    _, out_boxes = module(feats, strides, scores, boxes)
+    ratio = torch.cat([b[:, 2].flatten(1) for b in out_boxes], 1) / \
+        torch.cat([b[:, 2].flatten(1) for b in boxes], 1)
+    assert torch.isfinite(ratio).all()
+    assert ratio.max().item() == pytest.approx(1000 / 16, rel=1e-4)
 
 
 def test_rois_are_read_on_their_own_level_and_train():
