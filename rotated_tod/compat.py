@@ -47,7 +47,7 @@ site-packages is edited. The fixes:
 12. The RepPoints heads' ``get_points`` (Rotated / Oriented / SAM RepPoints)
     make their valid flags without a device, so on mmdet's default CUDA.
 13. ``BCConvexGIoULossFuction.forward`` (SASM's loss) moves two terms to
-    CUDA with ``.cuda()``.
+    CUDA unconditionally (a hard-coded device move).
 14. ``CSLRFCOSHead`` reads ``self.seprate_angle`` (sic), which nothing sets
     (its parent sets ``separate_angle``), so the shipped CSL FCOS config
     cannot train on any device; the misspelt name becomes an alias.
@@ -275,7 +275,7 @@ def bc_convex_giou_forward(ctx, pred: torch.Tensor, target: torch.Tensor,
                            weight=None, reduction=None, avg_factor=None,
                            loss_weight: float = 1.0) -> torch.Tensor:
     """``BCConvexGIoULossFuction.forward`` (SASM) with its smooth-L1 terms
-    left on the device of ``pred`` instead of moved by ``.cuda()``; the
+    left on the device of ``pred`` instead of moved to CUDA; the
     same loss and gradient otherwise: ``w (L_centre + L_corners) + 1 -
     (1 - 2 w) GIoU`` with ``w = exp(-aspect / 4)`` of the target, the
     smooth-L1 (beta 1) of the point-set / target centres and of their
