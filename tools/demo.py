@@ -11,6 +11,7 @@ The steps are in rotated_tod.apis.demo; the paths of this repository are here.
 """
 import argparse
 import os.path as osp
+import sys
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEMO_CONFIG = osp.join(REPO, 'configs', 'baselines',
@@ -56,4 +57,5 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    from rotated_tod.apis.cli import run_cli
+    sys.exit(run_cli(main))
