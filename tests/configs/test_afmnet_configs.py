@@ -13,6 +13,7 @@ from rotated_tod.core.bbox.assigners import (
     RotatedTaskAlignedAssigner,
 )
 from rotated_tod.datasets.hrsc_convert import convert_hrsc
+from tests.configs.tiny_config import TINY_CONFIG_HEAD
 from tests.conftest import REPO
 from tests.model_utils import load_config
 from tests.tools.cli import run_tool
@@ -20,31 +21,7 @@ from tests.tools.cli import run_tool
 CONFIGS = sorted(glob.glob(os.path.join(REPO, 'configs', 'afmnet', '*.py')))
 SAMPLE = os.path.join(REPO, 'tests', 'data', 'mmrotate_samples')
 
-SMALL = '''
-_base_ = {base!r}
-img_norm_cfg = dict(
-    mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='RResize', img_scale=(128, 128)),
-    dict(type='RRandomFlip', flip_ratio=0.5, version='le90'),
-    dict(type='Normalize', **img_norm_cfg),
-    dict(type='Pad', size_divisor=32),
-    dict(type='DefaultFormatBundle'),
-    dict(type='Collect', keys=['img', 'gt_bboxes', 'gt_labels'])
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='MultiScaleFlipAug', img_scale=(128, 128), flip=False,
-         transforms=[
-             dict(type='RResize'),
-             dict(type='Normalize', **img_norm_cfg),
-             dict(type='Pad', size_divisor=32),
-             dict(type='DefaultFormatBundle'),
-             dict(type='Collect', keys=['img'])
-         ])
-]
+SMALL = TINY_CONFIG_HEAD + '''
 # GN(32) on P7 of a 128 px image (1 x 1) would normalise single values.
 tiny_head = dict(in_channels=32, feat_channels=32, stacked_convs=2,
                  norm_cfg=dict(type='GN', num_groups=8, requires_grad=True))

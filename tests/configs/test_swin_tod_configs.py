@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.configs.tiny_config import TINY_CONFIG_HEAD
 from tests.conftest import REPO
 from tests.model_utils import (
     build_model,
@@ -182,32 +183,7 @@ def test_config_trains_and_detects(path):
     assert all(d.shape[1] == 6 for r in results for d in r)
 
 
-SMALL = '''
-_base_ = {base!r}
-custom_imports = dict(imports=['rotated_tod'], allow_failed_imports=False)
-img_norm_cfg = dict(
-    mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='RResize', img_scale=(128, 128)),
-    dict(type='RRandomFlip', flip_ratio=0.5, version='le90'),
-    dict(type='Normalize', **img_norm_cfg),
-    dict(type='Pad', size_divisor=32),
-    dict(type='DefaultFormatBundle'),
-    dict(type='Collect', keys=['img', 'gt_bboxes', 'gt_labels'])
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='MultiScaleFlipAug', img_scale=(128, 128), flip=False,
-         transforms=[
-             dict(type='RResize'),
-             dict(type='Normalize', **img_norm_cfg),
-             dict(type='Pad', size_divisor=32),
-             dict(type='DefaultFormatBundle'),
-             dict(type='Collect', keys=['img'])
-         ])
-]
+SMALL = TINY_CONFIG_HEAD + '''
 model = dict(
     backbone=dict(depth=18, base_channels=16, frozen_stages=-1,
                   norm_eval=False, init_cfg=None),
