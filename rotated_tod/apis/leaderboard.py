@@ -27,7 +27,9 @@ range), and is appended to a JSON file as soon as it is done (atomically);
 finished runs are skipped. :func:`write_table` and :func:`write_chart` turn
 the records into ``docs/leaderboard.md`` and ``docs/leaderboard.png``.
 """
+import contextlib
 import copy
+import fcntl
 import glob
 import hashlib
 import io
@@ -393,6 +395,20 @@ def save_records(path: str, records: List[dict]) -> None:
     atomic_write_text(path, json.dumps(dict(records=records), indent=1) + '\n')
 
 
+def add_record(path: str, record: dict) -> List[dict]:
+    """Add (or replace, by key) one record of the JSON at ``path`` under an
+    exclusive lock, so that leaderboard processes running other rows at the
+    same time keep each other's records; returns all records."""
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with open(path + '.lock', 'a') as lock, contextlib.ExitStack() as stack:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stack.callback(fcntl.flock, lock, fcntl.LOCK_UN)
+        records = [r for r in load_records(path)
+                   if r['key'] != record['key']] + [record]
+        save_records(path, records)
+    return records
+
+
 def _slug(name: str) -> str:
     slug = ''.join(c if c.isalnum() else '_' for c in name.lower())
     return '_'.join(part for part in slug.split('_') if part)
@@ -486,9 +502,7 @@ def run_leaderboard(rows: Sequence[dict],
                 cpus=os.cpu_count(), torch_threads=torch.get_num_threads(),
                 load_average=list(os.getloadavg())),
             finished=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
-        records = [r for r in load_records(results_path)
-                   if r['key'] != record['key']] + [record]
-        save_records(results_path, records)
+        records = add_record(results_path, record)
         say(f'[{k}/{len(todo)}] done: mAP50 {record["metrics"]["mAP"]:.3f}, '
             f'{record["train_s_per_iter"] or math.nan:.2f} s/iter, '
             f'train {record["train_wall_s"]:.0f} s, '

@@ -156,3 +156,30 @@ def test_two_iteration_run_then_skip(tmp_path):
     lb.write_table(again, ROWS, TINY, str(table), 'cmd')
     assert '| Rotated RetinaNet (baseline) | 1 |' in table.read_text()
     assert os.path.getsize(results) > 0
+
+
+def _add_records(path: str, start: int, barrier) -> None:
+    barrier.wait()
+    for k in range(start, start + 100):
+        lb.add_record(path, dict(key=f'run{k}', value=k))
+
+
+def test_processes_adding_records_at_once_keep_all(tmp_path):
+    import multiprocessing
+    path = str(tmp_path / 'results' / 'leaderboard.json')
+    lb.add_record(path, dict(key='run0', value=-1))
+    context = multiprocessing.get_context('spawn')
+    starts = (0, 1000, 2000)
+    barrier = context.Barrier(len(starts))
+    workers = [context.Process(target=_add_records,
+                               args=(path, start, barrier))
+               for start in starts]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+        assert worker.exitcode == 0
+    records = lb.load_records(path)
+    keys = sorted(r['key'] for r in records)
+    assert keys == sorted(f'run{k}' for s in starts for k in range(s, s + 100))
+    assert next(r for r in records if r['key'] == 'run0')['value'] == 0

@@ -24,7 +24,8 @@ EXPECTED = {
     2: '6-22 min on 2 cores (the longer when the machine is busy)',
     8: 'about 3-5 min on 8 cores',
 }
-NINJA_STEP = re.compile(r'^\[(\d+)/(\d+)\]')
+# pip -v indents the build's output
+NINJA_STEP = re.compile(r'^\s*\[(\d+)/(\d+)\]')
 
 
 def _expected(jobs: int) -> str:

@@ -362,9 +362,6 @@ UTF8_BOM = b'\xef\xbb\xbf'
 TASK1_CHUNK_BYTES = 1 << 21
 # Longest image name the fast reader takes (longer: the line parser).
 _MAX_NAME_BYTES = 256
-# Bytes from a line's start searched for the end of its image name (longer
-# names: a search of the whole chunk); at most the padding, _MAX_NAME_BYTES.
-_NAME_PROBE_BYTES = 64
 
 
 @dataclass
@@ -511,8 +508,7 @@ def _parse_task1_chunk(data: bytes, first_line: int) -> Optional[tuple]:
     # padding keeps every field's window of bytes inside the buffer
     buf = np.frombuffer(data + b' ' * _MAX_NAME_BYTES, np.uint8)
     body = buf[:size]
-    newline = body == 10
-    ends = np.flatnonzero(newline)
+    ends = np.flatnonzero(body == 10)
     newlines = len(ends)
     # bytes outside ' '...'~' other than newlines
     if not data.isascii() or b'\x7f' in data or np.count_nonzero(
@@ -529,30 +525,27 @@ def _parse_task1_chunk(data: bytes, first_line: int) -> Optional[tuple]:
         return (np.zeros(0, 'S1'), np.zeros(0, np.int64),
                 np.zeros((0, TASK1_FIELDS - 1)), lines, newlines)
     fields = TASK1_FIELDS - 1
-    # fields split by single spaces, none next to another or to a newline,
-    # nor at an end of the data: every field is non-empty
-    space = body == 32
-    if np.count_nonzero(space) != fields * num or space[0] or space[-1] or \
-            np.any(space[1:] & (space[:-1] | newline[:-1]) |
-                   space[:-1] & newline[1:]):
+    # fields split by single spaces: with 9 spaces a line in all, the k-th
+    # group of 9 lies strictly inside line k, none first or last on it and
+    # none next to another, only if every line has 10 non-empty fields
+    spaces = np.flatnonzero(body == 32)
+    if len(spaces) != fields * num:
+        return None
+    spaces = spaces.reshape(num, fields)
+    if np.any(spaces[:, 0] <= starts) or np.any(spaces[:, -1] >= ends - 1) \
+            or np.any(np.diff(spaces, axis=1) < 2):
+        return None
+    name_length = spaces[:, 0] - starts
+    if name_length.max() > _MAX_NAME_BYTES:
         return None
     try:
-        # numpy's C reader; it fails on a line with fewer than 10 fields, so
-        # with 9 spaces a line on average every line has exactly 10
+        # numpy's C reader, the fastest strict float parser at hand
         values = np.loadtxt(io.BytesIO(data), np.float64, comments=None,
                             delimiter=' ', usecols=range(1, TASK1_FIELDS),
                             ndmin=2, encoding='ascii')
     except ValueError:
         return None
     if values.shape != (num, fields) or not np.all(np.isfinite(values)):
-        return None
-    # every line has a space, so the first in a window from its start is
-    # its own unless the name is longer than the window (then position 0)
-    window = np.lib.stride_tricks.sliding_window_view(buf, _NAME_PROBE_BYTES)
-    name_length = np.argmax(window[starts] == 32, 1)
-    if not name_length.all():
-        name_length = np.flatnonzero(body == 32)[::fields] - starts
-    if name_length.max() > _MAX_NAME_BYTES:
         return None
     names, run_index = _name_runs(buf, starts, name_length)
     return names, run_index, values, lines, newlines

@@ -70,16 +70,21 @@ def test_bom_crlf_and_missing_final_newline(monkeypatch):
     assert_same_records(parse_task1(variant, 'f.txt'), plain)
 
 
-@pytest.mark.parametrize('length', [1, 63, 64, 65, 200])
-def test_fast_reader_takes_names_longer_than_its_probe(monkeypatch, length):
-    # _NAME_PROBE_BYTES (64) bytes from a line's start are searched for the
-    # end of its name first, the whole chunk for longer names
+@pytest.mark.parametrize('length', [1, 63, 64, 65, 200, 256])
+def test_fast_reader_takes_names_up_to_its_limit(monkeypatch, length):
     long_name = 'P' * length
     text = f'{long_name} 0.5 1 2 3 4 5 6 7 8\nQ 0.25 1 2 3 4 5 6 7 8\n' * 2
     no_line_parser(monkeypatch)
     records = parse_task1(text, 'f.txt')
     assert records.images == [long_name, 'Q'] * 2
     assert records.scores.tolist() == [0.5, 0.25] * 2
+
+
+def test_longer_names_go_through_the_line_parser():
+    name = 'P' * (dota_format._MAX_NAME_BYTES + 1)
+    data = f'{name} 0.5 1 2 3 4 5 6 7 8\n'.encode()
+    assert dota_format._parse_task1_fast(data) is None
+    assert parse_task1(data, 'f.txt').names == [name]
 
 
 @pytest.mark.parametrize('data', [
@@ -126,6 +131,7 @@ def test_errors_name_the_first_bad_line(bad, message):
 def test_long_and_short_lines_that_balance_are_caught():
     # 10 + 8 spaces: as many as two good lines hold
     data = b'P1 0.5 1 2 3 4 5 6 7 8 9\nP1 0.5 1 2 3 4 5 6 7\n'
+    assert dota_format._parse_task1_fast(data) is None
     with pytest.raises(InputError, match=r'f.txt:1: expected .*got 11'):
         parse_task1(data, 'f.txt')
 

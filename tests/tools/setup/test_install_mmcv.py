@@ -46,6 +46,8 @@ def test_failure_names_the_log_without_traceback(tmp_path):
 @pytest.mark.parametrize('line,step', [
     ('[3/112] c++ -MMD -MF a.o.d -c a.cpp -o a.o', (3, 112)),
     ('[112/112] c++ -shared a.o -o _ext.so', (112, 112)),
+    # as pip -v prints it
+    ('  [3/73] c++ -MMD -MF a.o.d -c a.cpp -o a.o', (3, 73)),
     ('  running build_ext', None),
 ])
 def test_progress_reads_ninja_steps(line, step):
