@@ -33,6 +33,8 @@ from mmcv import Config
 # The harbour training region has 6 patches of 512 px against ~200
 # synthetic ones: repeated so that about a quarter of the batches see it.
 HARBOUR_REPEAT = 12
+# The classes the harbour's labels cover (its image shows unlabelled cars).
+HARBOUR_LABELLED_CLASSES = ('ship', )
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,12 @@ def harbour_dataset_config(cfg: Config, harbour_root: str, part: str) -> dict:
                    version=test.get('version', 'le90'),
                    **_patch_folders(harbour_root, part))
     if part == 'train':
-        dataset['pipeline'] = cfg.data.train.pipeline
+        # the harbour labels ships only: its parked cars must not teach the
+        # detector that vehicles are background
+        from ..datasets import with_labelled_classes
+        dataset['pipeline'] = with_labelled_classes(
+            cfg.data.train.pipeline, [classes.index(c)
+                                      for c in HARBOUR_LABELLED_CLASSES])
     else:
         dataset.update(
             pipeline=test.pipeline, filter_empty_gt=False,

@@ -26,7 +26,12 @@ def test_demo_config_adds_the_harbour_training_region(tmp_path):
     assert region['ann_file'] == str(tmp_path / 'harbour' / 'split' /
                                      'train' / 'annfiles') + '/'
     assert 'ship' in region['classes']
-    assert region['pipeline'] == synthetic.pipeline
+    # the synthetic pipeline, with the region marked as labelling ships only
+    ship = list(region['classes']).index('ship')
+    assert region['pipeline'][:-1] == synthetic.pipeline[:-1] + [
+        dict(type='LabelledClasses', classes=[ship])]
+    assert region['pipeline'][-1]['keys'] == synthetic.pipeline[-1]['keys']
+    assert 'labelled_classes' in region['pipeline'][-1]['meta_keys']
     assert cfg.data.test.full_ann_dir == str(tmp_path / 'syn' / 'val' /
                                              'labelTxt') + '/'
     held_out = harbour_dataset_config(cfg, paths.harbour_root, 'val')
