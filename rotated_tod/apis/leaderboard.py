@@ -399,14 +399,38 @@ def add_record(path: str, record: dict) -> List[dict]:
     """Add (or replace, by key) one record of the JSON at ``path`` under an
     exclusive lock, so that leaderboard processes running other rows at the
     same time keep each other's records; returns all records."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    with open(path + '.lock', 'a') as lock, contextlib.ExitStack() as stack:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        stack.callback(fcntl.flock, lock, fcntl.LOCK_UN)
+    with locked(path + '.lock'):
         records = [r for r in load_records(path)
                    if r['key'] != record['key']] + [record]
         save_records(path, records)
     return records
+
+
+@contextlib.contextmanager
+def locked(path: str):
+    """Hold an exclusive lock on the file ``path`` (made if missing)."""
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with open(path, 'a') as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def claim_run(work_dir: str):
+    """An open file holding an exclusive lock on ``work_dir``'s run, or None
+    when another process holds it: leaderboard processes started on the same
+    plan then share its runs instead of training one twice. The lock ends
+    with the file (closed, or the process gone)."""
+    os.makedirs(osp.dirname(work_dir), exist_ok=True)
+    handle = open(work_dir + '.lock', 'a')  # noqa: SIM115 (kept open)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
 
 
 def _slug(name: str) -> str:
@@ -474,8 +498,10 @@ def run_leaderboard(rows: Sequence[dict],
     failed = []
     for k, (suite, row, seed) in enumerate(todo, start=1):
         if suite not in prepared:
-            prepared[suite] = prepare_suite(suite, data_root, budget,
-                                            harbour_image, harbour_labels)
+            # one process writes a suite's data, the others then find it
+            with locked(osp.join(data_root, f'{suite}.lock')):
+                prepared[suite] = prepare_suite(
+                    suite, data_root, budget, harbour_image, harbour_labels)
         eta = ''
         if k > 1:
             left = (time.time() - started) / (k - 1) * (len(todo) - k + 1)
@@ -483,6 +509,14 @@ def run_leaderboard(rows: Sequence[dict],
         say(f'[{k}/{len(todo)}] {suite} / {row["name"]} / seed {seed}{eta}')
         work_dir = osp.join(work_root, budget_id(budget), suite,
                             _slug(row['name']), f'seed{seed}')
+        claim = claim_run(work_dir)
+        if claim is None or run_key(suite, row['name'], seed, budget) in {
+                r['key'] for r in load_records(results_path)}:
+            say(f'[{k}/{len(todo)}] skipped: finished or running in '
+                'another process')
+            if claim is not None:
+                claim.close()
+            continue
         try:
             cfg = build_run_config(osp.join(repo_dir, row['config']),
                                    prepared[suite], budget)
@@ -492,6 +526,8 @@ def run_leaderboard(rows: Sequence[dict],
                 + traceback.format_exc())
             failed.append((suite, row['name'], seed))
             continue
+        finally:
+            claim.close()
         record = dict(
             key=run_key(suite, row['name'], seed, budget), suite=suite,
             name=row['name'], config=row['config'],

@@ -183,3 +183,23 @@ def test_processes_adding_records_at_once_keep_all(tmp_path):
     keys = sorted(r['key'] for r in records)
     assert keys == sorted(f'run{k}' for s in starts for k in range(s, s + 100))
     assert next(r for r in records if r['key'] == 'run0')['value'] == 0
+
+
+def test_a_run_claimed_by_another_process_is_skipped(tmp_path):
+    work_dir = str(tmp_path / 'work' / lb.budget_id(TINY) / 'synthetic' /
+                   'rotated_retinanet' / 'seed0')
+    claim = lb.claim_run(work_dir)
+    assert claim is not None and lb.claim_run(work_dir) is None
+    messages = []
+    records, failed = lb.run_leaderboard(
+        rows=ROWS[:1], budget=TINY,
+        results_path=str(tmp_path / 'board.json'),
+        data_root=str(tmp_path / 'data'), work_root=str(tmp_path / 'work'),
+        repo_dir=REPO, suites=['synthetic'], seeds=1, say=messages.append)
+    assert records == [] and failed == []
+    assert 'running in another process' in messages[-1]
+    assert not os.path.exists(os.path.join(work_dir, 'iter_2.pth'))
+    claim.close()
+    again = lb.claim_run(work_dir)
+    assert again is not None
+    again.close()
