@@ -606,7 +606,9 @@ def write_table(records: Sequence[dict], rows: Sequence[dict],
            'AP vt/t/s/m: AP50 of AI-TOD size ranges (very tiny 2-8, tiny '
            '8-16, small 16-32, medium 32-64 px on sqrt(polygon area)). '
            'Delta: difference to the row\'s baseline; time: train s/iter '
-           'relative to the baseline.', '']
+           'relative to the baseline, indicative only: runs share the '
+           'machine with other jobs (each record keeps its load average); '
+           '`bench/train_step.py` measures the ratios in one process.', '']
     for suite, lines in summary.items():
         by_name = {line['name']: line for line in lines}
         out += [f'## {suite}', '',
