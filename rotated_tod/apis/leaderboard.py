@@ -42,7 +42,7 @@ import subprocess
 import time
 import traceback
 from dataclasses import asdict, dataclass, replace
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import IO, Callable, Dict, Iterator, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -407,7 +407,7 @@ def add_record(path: str, record: dict) -> List[dict]:
 
 
 @contextlib.contextmanager
-def locked(path: str):
+def locked(path: str) -> Iterator[None]:
     """Hold an exclusive lock on the file ``path`` (made if missing)."""
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     with open(path, 'a') as handle:
@@ -418,7 +418,7 @@ def locked(path: str):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def claim_run(work_dir: str):
+def claim_run(work_dir: str) -> Optional[IO]:
     """An open file holding an exclusive lock on ``work_dir``'s run, or None
     when another process holds it: leaderboard processes started on the same
     plan then share its runs instead of training one twice. The lock ends
