@@ -3,17 +3,17 @@ from typing import Sequence
 
 from mmrotate.datasets.builder import ROTATED_PIPELINES
 
-# mmdet's Collect default, plus the key the partial-label heads read
-META_KEYS = ('filename', 'ori_filename', 'ori_shape', 'img_shape',
-             'pad_shape', 'scale_factor', 'flip', 'flip_direction',
-             'img_norm_cfg', 'labelled_classes')
+# mmdet's Collect default meta keys
+COLLECT_META_KEYS = ('filename', 'ori_filename', 'ori_shape', 'img_shape',
+                     'pad_shape', 'scale_factor', 'flip', 'flip_direction',
+                     'img_norm_cfg')
 
 
 @ROTATED_PIPELINES.register_module()
 class LabelledClasses:
     """Set ``results['labelled_classes']``: the indices of the classes the
     image's labels cover (an unlabelled object of another class may be in
-    it). Collect it with ``meta_keys=META_KEYS``; a partial-label head
+    it). Collect it among the ``meta_keys``; a partial-label head
     (:class:`rotated_tod.models.dense_heads.PartialLabelRotatedRetinaHead`)
     then ignores the other classes' classification loss on the image.
 
@@ -37,10 +37,12 @@ class LabelledClasses:
 def with_labelled_classes(pipeline: Sequence[dict],
                           classes: Sequence[int]) -> list:
     """A copy of a training ``pipeline`` (ending in ``Collect``) that marks
-    its images as labelling only ``classes``."""
+    its images as labelling only ``classes``; Collect keeps its own meta
+    keys and adds ``labelled_classes``."""
     *steps, collect = [dict(step) for step in pipeline]
     if collect.get('type') != 'Collect':
         raise ValueError('the pipeline must end with Collect')
-    collect['meta_keys'] = META_KEYS
+    collect['meta_keys'] = tuple(collect.get(
+        'meta_keys', COLLECT_META_KEYS)) + ('labelled_classes', )
     return steps + [dict(type='LabelledClasses', classes=list(classes)),
                     collect]

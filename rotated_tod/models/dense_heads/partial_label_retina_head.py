@@ -46,7 +46,7 @@ class PartialLabelRotatedRetinaHead(RotatedRetinaHead):
     image, the classes that image does not label (module docstring).
 
     Shapes: the per-image masks are (N, C); each level's anchor weights
-    (N, A_l) become (N, A_l, C) before the focal loss.
+    (N, A_l) become (N, A_l, C), which the focal loss reads per class.
     """
 
     def loss(self, cls_scores: List[torch.Tensor],
@@ -67,18 +67,10 @@ class PartialLabelRotatedRetinaHead(RotatedRetinaHead):
                     label_weights, bbox_targets, bbox_weights,
                     num_total_samples):
         masks = getattr(self, '_class_masks', None)
-        if masks is None:
-            return super().loss_single(cls_score, bbox_pred, anchors, labels,
-                                       label_weights, bbox_targets,
-                                       bbox_weights, num_total_samples)
-        class_weights = (label_weights[..., None] * masks[:, None, :]).reshape(
-            -1, self.cls_out_channels)
-        loss_cls = self.loss_cls(
-            cls_score.permute(0, 2, 3, 1).reshape(-1, self.cls_out_channels),
-            labels.reshape(-1), class_weights, avg_factor=num_total_samples)
-        # the regression part of the parent, with the classification off
-        _, loss_bbox = super().loss_single(
-            cls_score, bbox_pred, anchors, labels,
-            torch.zeros_like(label_weights), bbox_targets, bbox_weights,
-            num_total_samples)
-        return loss_cls, loss_bbox
+        if masks is not None:
+            # mmdet's focal loss takes per-class weights flattened (as FSAF
+            # passes them), so the parent's reshape(-1) keeps them aligned
+            label_weights = label_weights[..., None] * masks[:, None, :]
+        return super().loss_single(cls_score, bbox_pred, anchors, labels,
+                                   label_weights, bbox_targets, bbox_weights,
+                                   num_total_samples)

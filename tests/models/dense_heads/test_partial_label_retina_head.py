@@ -103,3 +103,7 @@ def test_masks_and_transform():
     assert marked[1] == dict(type='LabelledClasses', classes=[1])
     assert 'labelled_classes' in marked[2]['meta_keys']
     assert pipeline[1] == dict(type='Collect', keys=['img'])
+    # a Collect with its own meta keys keeps them
+    own = [dict(type='Collect', keys=['img'], meta_keys=('filename', ))]
+    assert with_labelled_classes(own, [0])[-1]['meta_keys'] == (
+        'filename', 'labelled_classes')
