@@ -2,7 +2,7 @@
 
     python tools/eval_dota.py DET_DIR ANN_DIR [--version v1.0|v1.5|v2.0]
         [--classes C ...] [--iou-thr 0.5 [0.55 ...]] [--voc12] [--size-ranges]
-        [--out result.json]
+        [--workers N] [--out result.json]
 
 DET_DIR holds ``Task1_<class>.txt`` (directly, under ``Task1/``, or as a
 zip); ANN_DIR holds the label files, which define the image set.
@@ -37,6 +37,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='an invalid label line stops the evaluation '
                         '(error) or its object is left out of the ground '
                         'truth with a warning (skip)')
+    parser.add_argument('--workers', type=int,
+                        help='processes reading and matching the class files '
+                        '(default: one per core, at most 4, for submissions '
+                        'of 8 MiB and more; 1: no worker processes)')
     parser.add_argument('--out', help='write the report as JSON (atomically)')
     return parser.parse_args(argv)
 
@@ -59,7 +63,7 @@ def main(argv=None) -> int:
         args.det_dir, args.ann_dir, classes,
         iou_thr=args.iou_thr if len(args.iou_thr) > 1 else args.iou_thr[0],
         use_07_metric=not args.voc12, size_ranges=args.size_ranges,
-        on_invalid=args.on_invalid)
+        on_invalid=args.on_invalid, workers=args.workers)
     print(format_report(report))
     if args.out:
         atomic_write_text(args.out,

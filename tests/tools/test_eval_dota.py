@@ -71,6 +71,12 @@ def test_cli_prints_and_writes_the_report(dataset, capsys):
     assert rows['plane']['recall'] is None  # NaN: no plane objects
     printed = capsys.readouterr().out
     assert '| storage-tank' in printed and 'mAP' in printed
+    # worker processes read the zip's members: the same report
+    forked = dataset / 'forked.json'
+    assert tool.main([str(dataset / 'sub' / 'Task1.zip'),
+                      str(dataset / 'labelTxt'), '--workers', '2', '--out',
+                      str(forked)]) == 0
+    assert forked.read_text() == out.read_text()
 
 
 def test_cli_options(dataset, capsys):

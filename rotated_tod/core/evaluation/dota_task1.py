@@ -50,6 +50,8 @@ box prefilter, then exact polygon IoU on overlapping pairs only), and the
 detections.
 """
 import math
+import multiprocessing
+import os
 import os.path as osp
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -532,7 +534,8 @@ def eval_dota_task1(det_dir: str,
                     use_07_metric: bool = True,
                     logger=None,
                     size_ranges: bool = False,
-                    on_invalid: str = 'error') -> dict:
+                    on_invalid: str = 'error',
+                    workers: Optional[int] = None) -> dict:
     """Evaluate Task1 submission files against DOTA label files.
 
     Args:
@@ -545,6 +548,11 @@ def eval_dota_task1(det_dir: str,
         on_invalid: an invalid label line is an error (``'error'``) or its
             object is left out of the ground truth with a warning
             (``'skip'``; the image stays).
+        workers: processes reading and matching the class files (one class
+            file each at a time; reading the numbers is most of the time).
+            None: one per available core, at most 4, where processes can be
+            forked and the files hold at least 8 MiB; 1: this process only.
+            The report is the same for any number.
 
     Returns:
         The report of :func:`eval_polygon_map`; detections are taken in file
@@ -565,27 +573,83 @@ def eval_dota_task1(det_dir: str,
         skipped += handle_invalid(scan.problems, on_invalid)
         annotations.append(scan.ann)
     warn_skipped(skipped, f'the label files of {ann_dir}')
-    gts = _gather_ground_truth(annotations, len(classes))
-    matches = []
-    for c, task1 in enumerate(task1_files(det_dir, classes)):
+    files = task1_files(det_dir, classes)
+    context = _Task1Context(files, image_index, names,
+                            _gather_ground_truth(annotations, len(classes)),
+                            ann_dir)
+    workers = _task1_workers(workers, files)
+    if workers == 1:
+        matches = [context.match(c) for c in range(len(files))]
+    else:
+        # fork: the workers inherit the ground truth instead of receiving it
+        with multiprocessing.get_context('fork').Pool(
+                workers, _set_task1_context, (context, )) as pool:
+            matches = pool.map(_match_task1_class, range(len(files)),
+                               chunksize=1)
+    report = summarize(matches, list(classes), iou_thr, use_07_metric,
+                       size_ranges)
+    if logger is not None:
+        _log(report, logger)
+    return report
+
+
+# Task1 files of at least this size are read by several processes: below,
+# starting them costs more than it saves.
+PARALLEL_TASK1_BYTES = 8 * 2**20
+
+
+@dataclass
+class _Task1Context:
+    """What matching one class file needs: the submission's files, the image
+    set (``image_index``: name -> index, ``names``), the ground truth per
+    class and the label folder (for messages)."""
+    files: list
+    image_index: Dict[str, int]
+    names: List[str]
+    gts: list
+    ann_dir: str
+
+    def match(self, c: int) -> 'ClassMatches':
+        task1 = self.files[c]
         records = parse_task1(task1.read(), task1.name)
-        known = np.array([image_index.get(name, -1) for name in records.names],
-                         np.int64)
+        known = np.array(
+            [self.image_index.get(name, -1) for name in records.names],
+            np.int64)
         det_images = known[records.image_index]
         if np.any(det_images < 0):
             unknown = np.flatnonzero(det_images < 0)
             k = int(unknown[0])
             raise InputError(
                 task1.name, f'image {records.names[records.image_index[k]]!r} '
-                f'has no label file in {ann_dir} ({len(unknown)} such lines)',
-                int(records.lines[k]))
-        polys, scores = records.polygons, records.scores
-        gt_polys, gt_images, gt_difficult = gts[c]
-        matches.append(
-            match_class(polys, scores, det_images, gt_polys, gt_images,
-                        gt_difficult, len(names)))
-    report = summarize(matches, list(classes), iou_thr, use_07_metric,
-                       size_ranges)
-    if logger is not None:
-        _log(report, logger)
-    return report
+                f'has no label file in {self.ann_dir} ({len(unknown)} such '
+                'lines)', int(records.lines[k]))
+        gt_polys, gt_images, gt_difficult = self.gts[c]
+        return match_class(records.polygons, records.scores, det_images,
+                           gt_polys, gt_images, gt_difficult, len(self.names))
+
+
+_TASK1_CONTEXT: Optional[_Task1Context] = None
+
+
+def _set_task1_context(context: _Task1Context) -> None:
+    global _TASK1_CONTEXT
+    _TASK1_CONTEXT = context
+
+
+def _match_task1_class(c: int) -> 'ClassMatches':
+    return _TASK1_CONTEXT.match(c)
+
+
+def _task1_workers(workers: Optional[int], files: list) -> int:
+    """The number of processes for :func:`eval_dota_task1` (see there)."""
+    if workers is not None and workers < 1:
+        raise ValueError(f'workers must be at least 1, got {workers}')
+    if 'fork' not in multiprocessing.get_all_start_methods():
+        return 1
+    if workers is None:
+        if sum(f.size() for f in files) < PARALLEL_TASK1_BYTES:
+            return 1
+        cores = (len(os.sched_getaffinity(0)) if hasattr(
+            os, 'sched_getaffinity') else os.cpu_count() or 1)
+        workers = min(cores, 4)
+    return max(1, min(workers, len(files)))

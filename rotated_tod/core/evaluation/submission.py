@@ -174,6 +174,13 @@ class SubmissionFile:
         with zipfile.ZipFile(self.path) as zf:
             return zf.read(self.member)
 
+    def size(self) -> int:
+        """Bytes of the file (uncompressed inside a zip)."""
+        if self.member is None:
+            return osp.getsize(self.path)
+        with zipfile.ZipFile(self.path) as zf:
+            return zf.getinfo(self.member).file_size
+
 
 def task1_files(dir_or_zip: str, classes: Sequence[str],
                 task: str = 'Task1') -> List[SubmissionFile]:

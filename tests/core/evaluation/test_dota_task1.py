@@ -15,7 +15,7 @@ from rotated_tod.core.evaluation import (
     voc_ap,
     write_dota_submission,
 )
-from rotated_tod.core.fileio import DOTAAnnotation, parse_dota_labels
+from rotated_tod.core.fileio import DOTAAnnotation, InputError, parse_dota_labels
 from tests.core.evaluation.devkit_reference import reference_ap, reference_voc_eval
 
 
@@ -335,6 +335,11 @@ def test_files_evaluate_like_memory(tmp_path):
         assert repr(files['per_class']) == repr(memory['per_class'])
         assert files['mAP'] == memory['mAP']
     assert memory['per_class'][3]['num_gts'] == 0  # ship: none
+    for workers in (2, 3):
+        forked = eval_dota_task1(str(tmp_path / 'sub'),
+                                 str(tmp_path / 'labelTxt'), CLASSES,
+                                 workers=workers)
+        assert repr(forked['per_class']) == repr(memory['per_class'])
 
 
 def test_file_errors_name_the_file_and_line(tmp_path):
@@ -348,8 +353,17 @@ def test_file_errors_name_the_file_and_line(tmp_path):
     with pytest.raises(ValueError, match=r'Task1_plane.txt:3: image .P9999'):
         eval_dota_task1(str(sub), str(tmp_path / 'labelTxt'), CLASSES)
     (sub / 'Task1_plane.txt').write_text('P1088 0.9 0 0 1 0 1 1 0\n')
-    with pytest.raises(ValueError, match=r'Task1_plane.txt:1: expected'):
+    with pytest.raises(InputError, match=r'Task1_plane.txt:1: expected') as err:
         eval_dota_task1(str(sub), str(tmp_path / 'labelTxt'), CLASSES)
+    # raised in a worker process, it arrives whole: type, place and kind
+    with pytest.raises(InputError) as forked:
+        eval_dota_task1(str(sub), str(tmp_path / 'labelTxt'), CLASSES,
+                        workers=2)
+    assert vars(forked.value) == vars(err.value)
+    assert str(forked.value) == str(err.value)
+    with pytest.raises(ValueError, match='workers must be at least 1'):
+        eval_dota_task1(str(sub), str(tmp_path / 'labelTxt'), CLASSES,
+                        workers=0)
     (sub / 'Task1_ship.txt').unlink()
     with pytest.raises(FileNotFoundError, match='Task1_ship.txt'):
         eval_dota_task1(str(sub), str(tmp_path / 'labelTxt'), CLASSES)
