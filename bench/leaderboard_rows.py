@@ -48,6 +48,12 @@ ROWS = [
         seeds=2,
         group='retinanet'),
     dict(
+        name='+ smooth Wasserstein loss x2.24',
+        config='configs/gaussian/rotated_retinanet_swl_x2.24_r50_fpn_1x_synthetic_le90.py',
+        baseline='Rotated RetinaNet',
+        seeds=1,
+        group='retinanet'),
+    dict(
         name='CLA only',
         config='configs/refined_det/cla_rotated_retinanet_r50_fpn_1x_dota_le90.py',
         baseline='Rotated RetinaNet',
