@@ -7,10 +7,12 @@ of the leaderboard rows' label assignment (the leaderboard's budget and data).
 One training forward pass per row on the first ``--images`` training patches
 of the suite, untrained weights: the static part of each assignment (prior
 geometry, metric and thresholds; a dynamic assigner such as Ali-TSM sees
-untrained scores). Every call of the head's assigners is recorded; a row
-whose head has no ``assigner`` (e.g. FCOS's regress ranges) is listed as
-such. Columns: objects in the range, mean positives per object, share of
-objects without a positive, and the share of the positives on each level.
+untrained scores). Every call of the head's assigners is recorded; for a
+head without one that assigns points by FCOS's regress ranges
+(``_get_target_single``), each positive point is given to the object whose
+size and angle it regresses, nearest first. Columns: objects in the range,
+mean positives per object, share of objects without a positive, and the
+share of the positives on each level.
 """
 import argparse
 import collections
@@ -45,6 +47,42 @@ def record_assignments(head) -> list:
             return result
 
         assigner.assign = wrapped
+    return calls
+
+
+def record_point_targets(head) -> list:
+    """Wrap an FCOS-style head's ``_get_target_single`` (one call per image,
+    all levels' points); returns the list the calls go to, as
+    :func:`record_assignments`: a positive point's object is the one whose
+    ``(w, h, angle)`` its box and angle targets give (FCOS gives a point to
+    one object), the one nearest the point among equal ones."""
+    calls = []
+    single = getattr(head, '_get_target_single', None)
+    if single is None or not hasattr(head, 'regress_ranges'):
+        return calls
+
+    def wrapped(gt_bboxes, gt_labels, points, *args, **kwargs):
+        out = single(gt_bboxes, gt_labels, points, *args, **kwargs)
+        labels, box_targets, angle_targets = out[:3]
+        gt_inds = torch.zeros(len(points), dtype=torch.long)
+        positive = torch.nonzero(labels < head.num_classes).reshape(-1)
+        if len(positive):
+            size = torch.stack([box_targets[positive, 0::2].sum(1),
+                                box_targets[positive, 1::2].sum(1)], 1)
+            same = (torch.cdist(size, gt_bboxes[:, 2:4], p=1) < 1e-3) & (
+                (angle_targets[positive] - gt_bboxes[None, :, 4]).abs()
+                < 1e-4)
+            if not bool(same.any(1).all()):
+                raise RuntimeError('a positive point regresses no object: '
+                                   'the targets are not (l, t, r, b), angle')
+            distance = torch.cdist(points[positive], gt_bboxes[:, :2])
+            owner = torch.where(same, distance, distance.new_tensor(
+                float('inf'))).argmin(1)
+            gt_inds[positive] = owner + 1
+        calls.append(('regress ranges', len(points), gt_inds))
+        return out
+
+    head._get_target_single = wrapped
     return calls
 
 
@@ -121,13 +159,16 @@ def main(argv=None) -> int:
         data = scatter(next(iter(loader)), [-1])[0]
         head = model.bbox_head
         calls = record_assignments(head)
+        point_calls = record_point_targets(head)
         sizes = [f.shape[-2:] for f in model.extract_feat(data['img'])]
         per_location = getattr(head, 'num_base_priors', None) or getattr(
             head, 'num_anchors', 1)
         per_level = [int(h * w * per_location) for h, w in sizes]
         model.forward_train(**data)
+        calls = calls or point_calls
         if not calls:
-            print(f'== {row["name"]}: {type(head).__name__} has no assigner')
+            print(f'== {row["name"]}: {type(head).__name__} has no assigner '
+                  'and no FCOS point targets')
             continue
         table = positives_table(calls, data['gt_bboxes'], per_level)
         for attr, (num_calls, counts, levels) in table.items():
