@@ -18,6 +18,7 @@ import argparse
 import collections
 import os.path as osp
 import sys
+from typing import Optional
 
 import numpy as np
 import torch
@@ -34,7 +35,7 @@ SIZE_BINS = (('< 2', 0, 2), ('vt 2-8', 2, 8), ('t 8-16', 8, 16),
 
 def record_assignments(head) -> list:
     """Wrap every assigner of ``head``; returns the list the calls go to:
-    ``(assigner attribute, number of priors, gt_inds)``."""
+    ``(assigner attribute, number of priors, gt_inds, priors)``."""
     calls = []
     for attr in dir(head):
         assigner = getattr(head, attr, None) if 'assigner' in attr else None
@@ -43,7 +44,8 @@ def record_assignments(head) -> list:
 
         def wrapped(*args, _assign=assigner.assign, _attr=attr, **kwargs):
             result = _assign(*args, **kwargs)
-            calls.append((_attr, args[0].shape[0], result.gt_inds.clone()))
+            calls.append((_attr, args[0].shape[0], result.gt_inds.clone(),
+                          args[0].detach().clone()))
             return result
 
         assigner.assign = wrapped
@@ -96,7 +98,7 @@ def positives_table(calls: list, gt_bboxes: list, priors_per_level: list
         counts = collections.defaultdict(list)
         levels = collections.defaultdict(
             lambda: np.zeros(len(priors_per_level)))
-        for k, (_, num_priors, gt_inds) in enumerate(mine):
+        for k, (_, num_priors, gt_inds, *_) in enumerate(mine):
             gts = gt_bboxes[k % len(gt_bboxes)]
             side = torch.sqrt(gts[:, 2] * gts[:, 3]).numpy()
             inds = gt_inds.numpy()
@@ -115,6 +117,33 @@ def positives_table(calls: list, gt_bboxes: list, priors_per_level: list
                             minlength=len(priors_per_level))
         out[attr] = (len(mine), counts, levels)
     return out
+
+
+def delta_shares(calls: list, gt_bboxes: list, coder) -> Optional[tuple]:
+    """Over the positives of the recorded assigner calls, the box coder's
+    deltas: ``(mean |delta| per component (5,), mean shares of the centre
+    (dx, dy) and of the angle in the squared norm)``; None without anchors or
+    positives. A loss on the delta vector's norm (the smooth Wasserstein
+    loss) gives each component the gradient ``delta_i / ||delta||``, an L1
+    loss ``sign(delta_i)``: the shares say what each part gets of the former."""
+    deltas = []
+    for k, call in enumerate(calls):
+        if len(call) < 4 or call[3].shape[-1] != 5:
+            return None
+        gt_inds, priors = call[2], call[3]
+        positive = torch.nonzero(gt_inds > 0).reshape(-1)
+        gts = gt_bboxes[k % len(gt_bboxes)]
+        if len(positive):
+            deltas.append(coder.encode(priors[positive],
+                                       gts[gt_inds[positive] - 1]))
+    if not deltas:
+        return None
+    deltas = torch.cat(deltas)
+    squared = deltas.pow(2)
+    norm = squared.sum(1).clamp(min=1e-12)
+    return (deltas.abs().mean(0).tolist(),
+            float((squared[:, :2].sum(1) / norm).mean()),
+            float((squared[:, 4] / norm).mean()))
 
 
 def main(argv=None) -> int:
@@ -182,6 +211,14 @@ def main(argv=None) -> int:
                 print(f'  {name:8s} objects {len(values):4d}  positives/object '
                       f'{values.mean():6.2f}  none {np.mean(values == 0):4.0%}'
                       '  levels ' + ' '.join(f'{s:.2f}' for s in share))
+            shares = delta_shares([c for c in calls if c[0] == attr],
+                                  data['gt_bboxes'], head.bbox_coder) if \
+                hasattr(head, 'bbox_coder') else None
+            if shares is not None:
+                print('  positives\' deltas: mean |dx dy dw dh da| '
+                      + ' '.join(f'{v:.3f}' for v in shares[0])
+                      + '; shares of the squared norm: centre '
+                      f'{shares[1]:.2f}, angle {shares[2]:.2f}')
     return 0
 
 
