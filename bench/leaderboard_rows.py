@@ -78,6 +78,12 @@ ROWS = [
         seeds=2,
         group='refined_det'),
     dict(
+        name='Refined-Det, nearest cells',
+        config='configs/refined_det/refined_det_nearest_cells_r50_fpn_1x_synthetic_le90.py',
+        baseline='Refined-Det',
+        seeds=1,
+        group='refined_det'),
+    dict(
         name='Rotated FCOS',
         config='configs/kldet/rotated_fcos_r50_fpn_p2_p6_1x_dota_le90.py',
         baseline=None,
