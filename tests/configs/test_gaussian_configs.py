@@ -37,11 +37,15 @@ def small_config(path):
 
 def test_one_config_per_method_and_dataset():
     names = {os.path.basename(p) for p in CONFIGS}
-    assert len(names) == 12
-    for method in LOSS_OF_METHOD:
-        for dataset in ('1x_dota', '6x_hrsc', '1x_synthetic'):
-            assert (f'rotated_retinanet_{method}_r50_fpn_{dataset}_le90.py'
-                    in names)
+    expected = {f'rotated_retinanet_{method}_r50_fpn_{dataset}_le90.py'
+                for method in LOSS_OF_METHOD
+                for dataset in ('1x_dota', '6x_hrsc', '1x_synthetic')}
+    # and the leaderboard's SWL at the baseline's gradient scale
+    variant = 'rotated_retinanet_swl_x2.24_r50_fpn_1x_synthetic_le90.py'
+    assert names == expected | {variant}
+    weight = load_config(os.path.join(ROOT, 'configs', 'gaussian', variant)
+                         ).model.bbox_head.loss_bbox.loss_weight
+    assert weight == pytest.approx(math.sqrt(5), abs=0.005)
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=os.path.basename)
