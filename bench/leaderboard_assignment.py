@@ -186,7 +186,8 @@ def main(argv=None) -> int:
                                   args.images, 0, num_gpus=1, dist=False,
                                   shuffle=False)
         data = scatter(next(iter(loader)), [-1])[0]
-        head = model.bbox_head
+        # a two-stage detector's first assignment is its RPN's
+        head = getattr(model, 'bbox_head', None) or model.rpn_head
         calls = record_assignments(head)
         point_calls = record_point_targets(head)
         sizes = [f.shape[-2:] for f in model.extract_feat(data['img'])]
@@ -207,10 +208,14 @@ def main(argv=None) -> int:
                 values = np.array(counts[name])
                 if not len(values):
                     continue
-                share = levels[name] / max(1.0, levels[name].sum())
+                total = levels[name].sum()
+                # no level shares where the assigner saw other priors than
+                # the levels' full grids (e.g. an RPN's valid flags)
+                share = ' '.join(f'{s:.2f}' for s in levels[name] / total) \
+                    if total else '-'
                 print(f'  {name:8s} objects {len(values):4d}  positives/object '
                       f'{values.mean():6.2f}  none {np.mean(values == 0):4.0%}'
-                      '  levels ' + ' '.join(f'{s:.2f}' for s in share))
+                      f'  levels {share}')
             shares = delta_shares([c for c in calls if c[0] == attr],
                                   data['gt_bboxes'], head.bbox_coder) if \
                 hasattr(head, 'bbox_coder') else None
