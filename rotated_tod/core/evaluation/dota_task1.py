@@ -644,7 +644,9 @@ def _task1_workers(workers: Optional[int], files: list) -> int:
     """The number of processes for :func:`eval_dota_task1` (see there)."""
     if workers is not None and workers < 1:
         raise ValueError(f'workers must be at least 1, got {workers}')
-    if 'fork' not in multiprocessing.get_all_start_methods():
+    # a daemonic process (e.g. a data-loading worker) may not have children
+    if 'fork' not in multiprocessing.get_all_start_methods() or \
+            multiprocessing.current_process().daemon:
         return 1
     if workers is None:
         if sum(f.size() for f in files) < PARALLEL_TASK1_BYTES:
