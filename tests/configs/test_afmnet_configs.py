@@ -4,7 +4,6 @@ FPN and heads, 128 px images: the test is about the mechanics), and the
 runner switches the heads from ATSS to task-aligned assignment."""
 import glob
 import os
-import shutil
 
 import pytest
 
@@ -12,14 +11,12 @@ from rotated_tod.core.bbox.assigners import (
     RotatedATSSAssigner,
     RotatedTaskAlignedAssigner,
 )
-from rotated_tod.datasets.hrsc_convert import convert_hrsc
 from tests.configs.tiny_config import TINY_CONFIG_HEAD
 from tests.conftest import REPO
 from tests.model_utils import load_config
 from tests.tools.cli import run_tool
 
 CONFIGS = sorted(glob.glob(os.path.join(REPO, 'configs', 'afmnet', '*.py')))
-SAMPLE = os.path.join(REPO, 'tests', 'data', 'mmrotate_samples')
 
 SMALL = TINY_CONFIG_HEAD + '''
 # GN(32) on P7 of a 128 px image (1 x 1) would normalise single values.
@@ -75,28 +72,6 @@ def test_configs_per_dataset_and_ablation():
         for ablation in ('masks', 'mining', 'interaction', 'stride4'):
             assert f'afmnet_r50_fpn_1x_{dataset}_le90_no_{ablation}.py' in names
     assert len(names) == 14
-
-
-@pytest.fixture(scope='module')
-def data_roots(tiny_synthetic, tmp_path_factory):
-    """Annotation and image folders per dataset kind (train, test)."""
-    root = tmp_path_factory.mktemp('afmnet_data')
-    dota_ann = root / 'dota_annfiles'
-    dota_ann.mkdir()
-    shutil.copy(os.path.join(SAMPLE, 'labelTxt', 'P0004__1__0___0.txt'),
-                dota_ann)
-    dota = (str(dota_ann) + '/', os.path.join(SAMPLE, 'images') + '/')
-    hrsc = root / 'hrsc'
-    convert_hrsc(os.path.join(REPO, 'tests', 'data', 'hrsc2016'), str(hrsc),
-                 progress=False)
-    split = os.path.join(tiny_synthetic, 'split')
-    return dict(
-        dota=(dota, dota, 'full_ann_dir=None'),
-        hrsc=((f'{hrsc}/trainval/labelTxt/', f'{hrsc}/trainval/images/'),
-              (f'{hrsc}/test/labelTxt/', f'{hrsc}/test/images/'), ''),
-        synthetic=((f'{split}/train/annfiles/', f'{split}/train/images/'),
-                   (f'{split}/val/annfiles/', f'{split}/val/images/'),
-                   f"full_ann_dir={tiny_synthetic + '/val/labelTxt/'!r}"))
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=os.path.basename)

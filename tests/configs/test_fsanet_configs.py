@@ -5,18 +5,15 @@ ResNet-18, one-conv towers, 128 px images: the test is about the
 mechanics)."""
 import glob
 import os
-import shutil
 
 import pytest
 
-from rotated_tod.datasets.hrsc_convert import convert_hrsc
 from tests.configs.tiny_config import TINY_CONFIG_HEAD
 from tests.conftest import REPO
 from tests.model_utils import load_config
 from tests.tools.cli import run_tool
 
 CONFIGS = sorted(glob.glob(os.path.join(REPO, 'configs', 'fsanet', '*.py')))
-SAMPLE = os.path.join(REPO, 'tests', 'data', 'mmrotate_samples')
 
 # name suffix -> (neck, head)
 PARTS = {
@@ -93,28 +90,6 @@ checkpoint_config = dict(interval=1, by_epoch=False)
 lr_config = dict(warmup_iters=1)
 log_config = dict(interval=1)
 '''
-
-
-@pytest.fixture(scope='module')
-def data_roots(tiny_synthetic, tmp_path_factory):
-    """Annotation and image folders per dataset kind (train, test)."""
-    root = tmp_path_factory.mktemp('fsanet_data')
-    dota_ann = root / 'dota_annfiles'
-    dota_ann.mkdir()
-    shutil.copy(os.path.join(SAMPLE, 'labelTxt', 'P0004__1__0___0.txt'),
-                dota_ann)
-    dota = (str(dota_ann) + '/', os.path.join(SAMPLE, 'images') + '/')
-    hrsc = root / 'hrsc'
-    convert_hrsc(os.path.join(REPO, 'tests', 'data', 'hrsc2016'), str(hrsc),
-                 progress=False)
-    split = os.path.join(tiny_synthetic, 'split')
-    return dict(
-        dota=(dota, dota, 'full_ann_dir=None'),
-        hrsc=((f'{hrsc}/trainval/labelTxt/', f'{hrsc}/trainval/images/'),
-              (f'{hrsc}/test/labelTxt/', f'{hrsc}/test/images/'), ''),
-        synthetic=((f'{split}/train/annfiles/', f'{split}/train/images/'),
-                   (f'{split}/val/annfiles/', f'{split}/val/images/'),
-                   f"full_ann_dir={tiny_synthetic + '/val/labelTxt/'!r}"))
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=os.path.basename)

@@ -1,8 +1,8 @@
 """The configs/swin_tod configs (SWIN-TOD on Oriented R-CNN and RoI
 Transformer, three ablations) and the new two-stage baselines: what each one
-builds; every config trains one step and detects on the CPU; every model
-(its synthetic config) trains one iteration and tests through tools/train.py
-and tools/test.py (quarter-width ResNet-18, thin heads, 128 px images: the
+builds; every config trains one step and detects on the CPU, and trains one
+iteration and tests through tools/train.py and tools/test.py on a tiny
+dataset of its kind (quarter-width ResNet-18, thin heads, 128 px images: the
 test is about the mechanics). The SWIN-TOD checkpoints give the same
 detections in a fresh process (the graph layers are saved)."""
 import glob
@@ -33,11 +33,6 @@ BASELINES = sorted(
     glob.glob(os.path.join(REPO, 'configs', 'baselines', 'oriented_rcnn_*.py'))
     + glob.glob(os.path.join(REPO, 'configs', 'baselines', 'roi_trans_*.py')))
 CONFIGS = SWIN_TOD + BASELINES
-# Through the tools: every model once, on the synthetic data (the configs of
-# the other datasets differ from these by their dataset base, whose formats
-# the baseline tests run through the tools, and the class count; all of them
-# train and detect in test_config_trains_and_detects).
-TOOLS_CONFIGS = [p for p in CONFIGS if 'synthetic' in p]
 DATASETS = ('1x_dota', '1x_dota_ms', '6x_hrsc', '1x_synthetic')
 NUM_CLASSES = dict(dota=15, hrsc=1, synthetic=4)
 # name prefix -> (INEN, receptive-field RPN, SWL)
@@ -223,16 +218,6 @@ def head_options(path):
     return options
 
 
-@pytest.fixture(scope='module')
-def data_roots(tiny_synthetic):
-    """Annotation and image folders (train, test) and the test set's extra
-    options."""
-    split = os.path.join(tiny_synthetic, 'split')
-    return ((f'{split}/train/annfiles/', f'{split}/train/images/'),
-            (f'{split}/val/annfiles/', f'{split}/val/images/'),
-            f"full_ann_dir={tiny_synthetic + '/val/labelTxt/'!r}")
-
-
 def fresh_process_results(config, checkpoint, out, options):
     """tools/test.py in a new Python process (nothing shared with this
     one); returns its raw results."""
@@ -245,10 +230,11 @@ def fresh_process_results(config, checkpoint, out, options):
         return pickle.load(f)
 
 
-@pytest.mark.parametrize('path', TOOLS_CONFIGS, ids=os.path.basename)
+@pytest.mark.parametrize('path', CONFIGS, ids=os.path.basename)
 def test_config_trains_and_tests_through_the_tools(path, data_roots,
                                                    tmp_path):
-    (train_ann, train_img), (test_ann, test_img), extra = data_roots
+    dataset = dataset_of(path)
+    (train_ann, train_img), (test_ann, test_img), extra = data_roots[dataset]
     config = tmp_path / 'small.py'
     config.write_text(SMALL.format(
         base=path, train_ann=train_ann, train_img=train_img,
