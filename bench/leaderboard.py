@@ -5,7 +5,9 @@ leaderboard (library: :mod:`rotated_tod.apis.leaderboard`).
         [--seeds N] [--iters N] [--budget cpu|gpu] [--report-only]
 
 Writes bench/results/leaderboard.json (one record per suite, row and seed,
-saved as each run finishes), docs/leaderboard.md and docs/leaderboard.png.
+saved as each run finishes), docs/leaderboard.md and docs/leaderboard.png
+(another budget, `--budget gpu` or `--iters N`, writes its own table and
+chart next to them, e.g. docs/leaderboard_cpu_3000it.md).
 Finished runs are skipped and an interrupted run resumes from its last
 checkpoint (work_dirs/leaderboard/), so the same command continues a stopped
 leaderboard. A full CPU leaderboard takes hours; run it in the background:
@@ -60,6 +62,7 @@ def main(argv=None) -> int:
         BUDGETS,
         load_records,
         plan_runs,
+        report_suffix,
         run_leaderboard,
         with_iters,
         write_chart,
@@ -68,13 +71,17 @@ def main(argv=None) -> int:
     rows = load_rows()
     budget = with_iters(BUDGETS[args.budget], args.iters)
     command = COMMAND + ('' if args.budget == 'cpu' else
-                         f' --budget {args.budget}')
+                         f' --budget {args.budget}') + (
+        '' if args.iters is None else f' --iters {args.iters}')
+    # another budget's table and chart sit next to the main ones
+    suffix = report_suffix(budget)
+    table, chart = (suffix.join(osp.splitext(path)) for path in (TABLE, CHART))
 
     def report(records):
-        write_table(records, rows, budget, TABLE, command)
-        write_chart(records, rows, budget, CHART)
-        print(f'[leaderboard] wrote {osp.relpath(TABLE, REPO)} and '
-              f'{osp.relpath(CHART, REPO)}', flush=True)
+        write_table(records, rows, budget, table, command)
+        write_chart(records, rows, budget, chart)
+        print(f'[leaderboard] wrote {osp.relpath(table, REPO)} and '
+              f'{osp.relpath(chart, REPO)}', flush=True)
 
     if args.report_only:
         report(load_records(RESULTS))

@@ -705,6 +705,21 @@ def write_chart(records: Sequence[dict], rows: Sequence[dict],
     atomic_write_bytes(path, buffer.getvalue())
 
 
+def report_suffix(budget: Budget) -> str:
+    """The suffix of the table and chart file names of ``budget``'s runs:
+    ``''`` for the default ``cpu`` budget (``docs/leaderboard.md``), else
+    ``'_<name>'`` and, when the iterations are not the named budget's,
+    ``'_<iters>it'`` (``docs/leaderboard_cpu_3000it.md``), so that a run at
+    another budget never overwrites the main table."""
+    if budget == BUDGETS['cpu']:
+        return ''
+    named = BUDGETS.get(budget.name)
+    if named is not None and with_iters(named, budget.iters) == budget:
+        return f'_{budget.name}' + (
+            '' if budget.iters == named.iters else f'_{budget.iters}it')
+    return f'_{budget_id(budget)}'
+
+
 def with_iters(budget: Budget, iters: Optional[int]) -> Budget:
     """``budget`` with another number of iterations (warm-up and checkpoint
     interval shrink with it)."""

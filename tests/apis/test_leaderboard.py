@@ -203,3 +203,34 @@ def test_a_run_claimed_by_another_process_is_skipped(tmp_path):
     again = lb.claim_run(work_dir)
     assert again is not None
     again.close()
+
+
+def test_report_suffix_keeps_other_budgets_off_the_main_table():
+    cpu, gpu = lb.BUDGETS['cpu'], lb.BUDGETS['gpu']
+    assert lb.report_suffix(cpu) == ''
+    # --iters equal to the budget's own is the budget itself
+    assert lb.report_suffix(lb.with_iters(cpu, cpu.iters)) == ''
+    assert lb.report_suffix(lb.with_iters(cpu, 3000)) == '_cpu_3000it'
+    assert lb.report_suffix(gpu) == '_gpu'
+    assert lb.report_suffix(lb.with_iters(gpu, 500)) == '_gpu_500it'
+    # a budget of its own (a test's) is named by its settings' hash
+    assert lb.report_suffix(TINY) == '_' + lb.budget_id(TINY)
+
+
+def test_cli_report_of_another_budget_writes_its_own_files(tmp_path,
+                                                           monkeypatch):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'leaderboard_cli', os.path.join(REPO, 'bench', 'leaderboard.py'))
+    cli = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cli)
+    monkeypatch.setattr(cli, 'TABLE', str(tmp_path / 'docs.v1' / 'lb.md'))
+    monkeypatch.setattr(cli, 'CHART', str(tmp_path / 'docs.v1' / 'lb.png'))
+    monkeypatch.setattr(cli, 'RESULTS', str(tmp_path / 'none.json'))
+    (tmp_path / 'docs.v1').mkdir()
+    assert cli.main(['--report-only', '--iters', '3000']) == 0
+    written = sorted(p.name for p in (tmp_path / 'docs.v1').iterdir())
+    assert written == ['lb_cpu_3000it.md', 'lb_cpu_3000it.png']
+    text = (tmp_path / 'docs.v1' / 'lb_cpu_3000it.md').read_text()
+    assert 'python bench/leaderboard.py --iters 3000' in text
+    assert '3000 iterations' in text
