@@ -1,5 +1,6 @@
 """Atomic file writes: a reader never sees a half-written result file."""
 import os
+import stat
 import tempfile
 from typing import Union
 
@@ -8,13 +9,30 @@ import numpy as np
 from .input_error import InputError, MissingInputError
 
 
+def _new_file_mode(path: str) -> int:
+    """The permissions ``path`` gets: those of the file it replaces, or what
+    ``open()`` would give a new file under the process's umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def atomic_write_bytes(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
+
+    The file gets the permissions a plain write would give it (the temporary
+    file is created 0600, which would otherwise hide results from the other
+    users of a shared machine)."""
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
+    mode = _new_file_mode(path)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix='.tmp-',
                                suffix=os.path.basename(path))
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, 'wb') as f:
             f.write(data)
             f.flush()
