@@ -2,12 +2,13 @@
 leaderboard (library: :mod:`rotated_tod.apis.leaderboard`).
 
     python bench/leaderboard.py [--suite synthetic harbour] [--only ROW ...]
-        [--seeds N] [--iters N] [--budget cpu|gpu] [--report-only]
+        [--seeds N] [--iters N] [--val-scenes N] [--budget cpu|gpu]
+        [--report-only]
 
 Writes bench/results/leaderboard.json (one record per suite, row and seed,
 saved as each run finishes), docs/leaderboard.md and docs/leaderboard.png
-(another budget, `--budget gpu` or `--iters N`, writes its own table and
-chart next to them, e.g. docs/leaderboard_cpu_3000it.md).
+(another budget, `--budget gpu`, `--iters N` or `--val-scenes N`, writes its
+own table and chart next to them, e.g. docs/leaderboard_cpu_3000it.md).
 Finished runs are skipped and an interrupted run resumes from its last
 checkpoint (work_dirs/leaderboard/), so the same command continues a stopped
 leaderboard. A full CPU leaderboard takes hours; run it in the background:
@@ -39,6 +40,13 @@ def load_rows(path: str = ROWS_FILE) -> list:
     return list(module.ROWS)
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'{text} must be a positive integer')
+    return value
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     from rotated_tod.apis.leaderboard import BUDGETS, SUITES
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -46,10 +54,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                         choices=SUITES, help='suites (default: all)')
     parser.add_argument('--only', nargs='+', metavar='ROW',
                         help='row names to run (default: all rows)')
-    parser.add_argument('--seeds', type=int,
+    parser.add_argument('--seeds', type=positive_int,
                         help="seeds per row (default: the row's own)")
-    parser.add_argument('--iters', type=int,
+    parser.add_argument('--iters', type=positive_int,
                         help='training iterations (default: the budget)')
+    parser.add_argument('--val-scenes', type=positive_int, metavar='N',
+                        help='synthetic validation scenes (default: the '
+                        "budget's)")
     parser.add_argument('--budget', default='cpu', choices=sorted(BUDGETS))
     parser.add_argument('--report-only', action='store_true',
                         help='only rewrite the table and chart from the JSON')
@@ -65,14 +76,18 @@ def main(argv=None) -> int:
         report_suffix,
         run_leaderboard,
         with_iters,
+        with_val_scenes,
         write_chart,
         write_table,
     )
     rows = load_rows()
-    budget = with_iters(BUDGETS[args.budget], args.iters)
+    budget = with_val_scenes(with_iters(BUDGETS[args.budget], args.iters),
+                             args.val_scenes)
     command = COMMAND + ('' if args.budget == 'cpu' else
                          f' --budget {args.budget}') + (
-        '' if args.iters is None else f' --iters {args.iters}')
+        '' if args.iters is None else f' --iters {args.iters}') + (
+        '' if args.val_scenes is None else
+        f' --val-scenes {args.val_scenes}')
     # another budget's table and chart sit next to the main ones
     suffix = report_suffix(budget)
     table, chart = (suffix.join(osp.splitext(path)) for path in (TABLE, CHART))

@@ -137,7 +137,7 @@ def prepare_suite(name: str, data_root: str, budget: Budget,
         prepare_harbour_dataset,
         prepare_synthetic_dataset,
     )
-    root = osp.join(data_root, f'{name}_{budget.patch_size}')
+    root = osp.join(data_root, suite_folder(name, budget))
     if name == 'synthetic':
         prepare_synthetic_dataset(
             root, budget.train_scenes, budget.val_scenes,
@@ -167,6 +167,18 @@ def _walk_dicts(node, visit: Callable[[dict], None]) -> None:
     elif isinstance(node, (list, tuple)):
         for value in node:
             _walk_dicts(value, visit)
+
+
+def suite_folder(name: str, budget: Budget) -> str:
+    """The folder name of a suite's data under ``budget``: every setting
+    that changes the data is in it, so that budgets which differ only in,
+    say, the number of validation scenes never share (and so never score
+    on) each other's data."""
+    folder = f'{name}_{budget.patch_size}_gap{budget.gap}'
+    if name == 'synthetic':
+        folder += (f'_{budget.scene_size}px_{budget.train_scenes}'
+                   f'+{budget.val_scenes}scenes')
+    return folder
 
 
 def impose_budget(model: dict, budget: Budget, num_classes: int) -> dict:
@@ -598,7 +610,8 @@ def write_table(records: Sequence[dict], rows: Sequence[dict],
            f'{budget.backbone_width} base channels from scratch, FPN/head '
            f'width {budget.neck_channels}, {budget.head_convs} head convs, '
            f'{budget.iters} iterations of {budget.batch} patches of '
-           f'{budget.patch_size} px, AdamW lr {budget.lr:g}, budget '
+           f'{budget.patch_size} px, AdamW lr {budget.lr:g}, '
+           f'{budget.val_scenes} synthetic validation scenes, budget '
            f'`{budget.name}`. Numbers are AP in points (x100): the mean '
            'over seeds and, in parentheses, the spread (max - min) when '
            'there are several. mAP50: VOC07 11-point, DOTA server rules, '
@@ -708,15 +721,20 @@ def write_chart(records: Sequence[dict], rows: Sequence[dict],
 def report_suffix(budget: Budget) -> str:
     """The suffix of the table and chart file names of ``budget``'s runs:
     ``''`` for the default ``cpu`` budget (``docs/leaderboard.md``), else
-    ``'_<name>'`` and, when the iterations are not the named budget's,
-    ``'_<iters>it'`` (``docs/leaderboard_cpu_3000it.md``), so that a run at
-    another budget never overwrites the main table."""
+    ``'_<name>'`` and, when the iterations or validation scenes are not
+    the named budget's, ``'_<iters>it'`` and ``'_<scenes>val'``
+    (``docs/leaderboard_cpu_4500it_48val.md``), so that a run at another
+    budget never overwrites the main table."""
     if budget == BUDGETS['cpu']:
         return ''
     named = BUDGETS.get(budget.name)
-    if named is not None and with_iters(named, budget.iters) == budget:
-        return f'_{budget.name}' + (
-            '' if budget.iters == named.iters else f'_{budget.iters}it')
+    if named is not None and with_val_scenes(
+            with_iters(named, budget.iters), budget.val_scenes) == budget:
+        return (f'_{budget.name}'
+                + ('' if budget.iters == named.iters
+                   else f'_{budget.iters}it')
+                + ('' if budget.val_scenes == named.val_scenes
+                   else f'_{budget.val_scenes}val'))
     return f'_{budget_id(budget)}'
 
 
@@ -729,3 +747,10 @@ def with_iters(budget: Budget, iters: Optional[int]) -> Budget:
                    warmup_iters=min(budget.warmup_iters, max(1, iters // 6)),
                    checkpoint_interval=min(budget.checkpoint_interval,
                                            max(1, iters // 6)))
+
+
+def with_val_scenes(budget: Budget, scenes: Optional[int]) -> Budget:
+    """``budget`` scored on another number of synthetic validation scenes
+    (the first ones are the same scenes: they come from one seeded
+    stream)."""
+    return budget if scenes is None else replace(budget, val_scenes=scenes)

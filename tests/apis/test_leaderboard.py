@@ -213,6 +213,10 @@ def test_report_suffix_keeps_other_budgets_off_the_main_table():
     assert lb.report_suffix(lb.with_iters(cpu, 3000)) == '_cpu_3000it'
     assert lb.report_suffix(gpu) == '_gpu'
     assert lb.report_suffix(lb.with_iters(gpu, 500)) == '_gpu_500it'
+    assert lb.report_suffix(lb.with_val_scenes(cpu, cpu.val_scenes)) == ''
+    assert lb.report_suffix(lb.with_val_scenes(
+        lb.with_iters(cpu, 4500), 48)) == '_cpu_4500it_48val'
+    assert lb.report_suffix(lb.with_val_scenes(gpu, 48)) == '_gpu_48val'
     # a budget of its own (a test's) is named by its settings' hash
     assert lb.report_suffix(TINY) == '_' + lb.budget_id(TINY)
 
@@ -234,3 +238,44 @@ def test_cli_report_of_another_budget_writes_its_own_files(tmp_path,
     text = (tmp_path / 'docs.v1' / 'lb_cpu_3000it.md').read_text()
     assert 'python bench/leaderboard.py --iters 3000' in text
     assert '3000 iterations' in text
+
+
+def test_budgets_scoring_on_other_scenes_do_not_share_data(tmp_path):
+    """A budget with more validation scenes writes its own data folder: a
+    shared one would leave the extra scenes in the folder the default
+    budget scores on."""
+    tiny = dataclasses.replace(TINY, scene_size=128, train_scenes=1,
+                               val_scenes=1)
+    more = lb.with_val_scenes(tiny, 2)
+    small = lb.prepare_suite('synthetic', str(tmp_path), tiny,
+                             progress=False)
+    large = lb.prepare_suite('synthetic', str(tmp_path), more,
+                             progress=False)
+    assert small.val_full_labels != large.val_full_labels
+    assert len(os.listdir(small.val_full_labels)) == 1
+    assert len(os.listdir(large.val_full_labels)) == 2
+    assert lb.suite_folder('synthetic', tiny) != lb.suite_folder(
+        'synthetic', dataclasses.replace(tiny, gap=16))
+    assert lb.suite_folder('harbour', tiny) == lb.suite_folder(
+        'harbour', more)
+
+
+def test_cli_val_scenes_names_its_table_and_rejects_nonsense(
+        tmp_path, monkeypatch, capsys):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'leaderboard_cli', os.path.join(REPO, 'bench', 'leaderboard.py'))
+    cli = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cli)
+    monkeypatch.setattr(cli, 'TABLE', str(tmp_path / 'lb.md'))
+    monkeypatch.setattr(cli, 'CHART', str(tmp_path / 'lb.png'))
+    monkeypatch.setattr(cli, 'RESULTS', str(tmp_path / 'none.json'))
+    assert cli.main(['--report-only', '--iters', '4500',
+                     '--val-scenes', '48']) == 0
+    text = (tmp_path / 'lb_cpu_4500it_48val.md').read_text()
+    assert 'python bench/leaderboard.py --iters 4500 --val-scenes 48' in text
+    assert '48 synthetic validation scenes' in text
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(['--report-only', '--val-scenes', '0'])
+    assert exit_info.value.code == 2
+    assert 'must be a positive integer' in capsys.readouterr().err
